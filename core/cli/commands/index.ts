@@ -1,0 +1,4 @@
+/** Every CLI command, in the order `looktwice --help` lists them. */
+import type { Command } from '../command.ts';
+
+export const COMMANDS: Command[] = [];

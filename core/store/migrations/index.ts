@@ -1,0 +1,9 @@
+/**
+ * Every schema migration, in version order. Each concept owns its migration file; a new table
+ * or column is a new migration (never an edit of a released one).
+ */
+import type { Migration } from './migration.ts';
+import { m0001Library } from './0001-library.ts';
+import { m0002Ml } from './0002-ml.ts';
+
+export const MIGRATIONS: readonly Migration[] = [m0001Library, m0002Ml];
