@@ -1,0 +1,584 @@
+/**
+ * The typed API contract of Looktwice: every operation the app offers (methods returning
+ * Promises) and every event it emits, declared once. `core/api/service.ts` implements it; two
+ * transports carry it unchanged — Electron IPC (`electron/`, `window.looktwice` through the
+ * preload) and HTTP + Server-Sent Events (`looktwice serve`). The renderer derives its client
+ * type from this file, so the shapes can never drift.
+ *
+ * Rules for everything declared here:
+ * - Payloads are plain structured-clone data: numbers, strings, booleans, null, arrays, plain
+ *   objects and Float32Array. No class instances, Dates, Maps, functions or tensors.
+ * - Every method takes at most one parameter (an object) so transports can register methods
+ *   generically by name (see API_METHODS).
+ * - Long operations return a JobRef immediately; they report `progress`/`job` events, can be
+ *   cancelled with cancelJob, and their outcome is in `JobInfo.result`.
+ * - This file must stay importable from the browser: no Node, no runtime imports.
+ */
+
+// ───────────────────────────── shared shapes ─────────────────────────────
+
+/** One progress report (same shape as core/common/progress.ts, repeated here so the renderer needs no core import). */
+export interface ProgressInfo {
+  /** e.g. 'ingest:scan', 'ingest:process', 'train', 'embed', 'duplicates', 'map'. */
+  phase: string;
+  done: number;
+  /** null while still unknown (e.g. during a folder scan). */
+  total: number | null;
+  ratePerS?: number;
+  etaS?: number;
+  message?: string;
+}
+
+/** An image as the grid, cards and lists show it. `hash` addresses its thumbnail. */
+export interface ImageSummary {
+  id: number;
+  /** Content hash (lowercase hex); the thumbnail is fetched by this, never by path. */
+  hash: string;
+  /** The first present path of the image (an image may live at several paths). */
+  path: string;
+  fileName: string;
+  width: number;
+  height: number;
+  /** ISO 8601 from EXIF DateTimeOriginal, or null. */
+  takenAt: string | null;
+  /** Quality flag kinds raised for this image (see FLAG_KINDS). */
+  flags: FlagKind[];
+  /** Cluster id from the latest clustering, or null. */
+  clusterId: number | null;
+  label: ImageLabel | null;
+}
+
+/** The label of one image: from the user, or predicted by the linear probe. */
+export interface ImageLabel {
+  classId: number;
+  className: string;
+  source: 'user' | 'probe';
+  /** Probe confidence in [0, 1]; 1 for user labels. */
+  confidence: number;
+}
+
+/** A long operation started in the background. */
+export interface JobRef {
+  jobId: string;
+  kind: JobKind;
+}
+
+export type JobKind = 'ingest' | 'train' | 'embed' | 'duplicates' | 'clusters' | 'map' | 'flags' | 'export' | 'pipeline';
+export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A job's state; `result` is set when it completed, `error` (user words) when it failed. */
+export interface JobInfo {
+  jobId: string;
+  kind: JobKind;
+  status: JobStatus;
+  /** One line a user understands, e.g. "Scanning 2 folders". */
+  title: string;
+  startedAt: string;
+  finishedAt: string | null;
+  progress: ProgressInfo | null;
+  error: string | null;
+  result: JobResult | null;
+}
+
+/** What each kind of job produced. */
+export type JobResult =
+  | ({ kind: 'ingest' } & IngestResult)
+  | ({ kind: 'train' } & TrainResult)
+  | ({ kind: 'embed' } & EmbedResult)
+  | ({ kind: 'duplicates' } & { groups: number; exact: number; near: number })
+  | ({ kind: 'clusters' } & { clusters: number; method: string })
+  | ({ kind: 'map' } & { points: number })
+  | ({ kind: 'flags' } & { flagged: number; byKind: Partial<Record<FlagKind, number>> })
+  | ({ kind: 'export' } & ExportResult)
+  | ({ kind: 'pipeline' } & PipelineResult);
+
+// ───────────────────────────── library ─────────────────────────────
+
+/** Overview of the open library and how far the pipeline has come. */
+export interface LibraryInfo {
+  dbPath: string;
+  dataDir: string;
+  images: number;
+  /** Paths whose file is present / missing on disk. */
+  files: { present: number; missing: number };
+  folders: number;
+  ingestErrors: number;
+  /** The run whose embeddings the app uses (newest with embeddings), or null. */
+  activeRunId: number | null;
+  embedded: number;
+  classes: number;
+  labels: { user: number; probe: number };
+  duplicateGroupsOpen: number;
+  clusters: number;
+  mapPoints: number;
+  flagged: number;
+  /** Jobs still running, so a reloaded window can reattach to their progress. */
+  runningJobs: JobInfo[];
+}
+
+export interface FolderInfo {
+  id: number;
+  path: string;
+  images: number;
+  lastScanAt: string | null;
+}
+
+export interface IngestResult {
+  added: number;
+  updated: number;
+  unchanged: number;
+  moved: number;
+  missing: number;
+  failed: Array<{ path: string; reason: string }>;
+}
+
+export type ImageSortKey = 'takenAt' | 'addedAt' | 'path' | 'size' | 'confidence';
+
+/** Filters of the library grid; all optional and combined with AND. */
+export interface ImageQuery {
+  folderId?: number;
+  /** ISO dates (inclusive) compared against takenAt. */
+  takenFrom?: string;
+  takenTo?: string;
+  /** A flag kind, or 'any' for images with at least one flag. */
+  flag?: FlagKind | 'any';
+  clusterId?: number;
+  /** A class id, 'unlabeled', or 'user'/'probe' for any label of that source. */
+  label?: number | 'unlabeled' | 'user' | 'probe';
+  /** Case-insensitive substring of the path. */
+  text?: string;
+  /** Restrict to these image ids (e.g. a lasso selection on the map). */
+  imageIds?: number[];
+  sort?: ImageSortKey;
+  order?: 'asc' | 'desc';
+  offset?: number;
+  /** At most 500 per page. */
+  limit?: number;
+}
+
+export interface ImagePage {
+  /** Matches for the whole query, not just this page. */
+  total: number;
+  offset: number;
+  items: ImageSummary[];
+}
+
+export interface ImageDetail extends ImageSummary {
+  byteSize: number;
+  format: string;
+  camera: string | null;
+  gps: { lat: number; lon: number } | null;
+  /** Every path of this content, with whether the file is still there. */
+  paths: Array<{ path: string; status: 'present' | 'missing' | 'removed' }>;
+  /** A small JSON-safe subset of the EXIF tags. */
+  exif: Record<string, string | number | boolean | null>;
+  /** Per-flag scores (e.g. blur variance), when flags were computed. */
+  flagScores: Record<string, number>;
+  /** Whether similar-image search is possible (an embedding exists). */
+  hasEmbedding: boolean;
+}
+
+/** What the filter bar can offer, with counts. */
+export interface FilterOptions {
+  folders: FolderInfo[];
+  classes: ClassSummary[];
+  clusters: Array<{ id: number; name: string | null; size: number }>;
+  flags: Array<{ kind: FlagKind; count: number }>;
+  takenRange: { from: string | null; to: string | null };
+}
+
+// ───────────────────────────── training & embeddings ─────────────────────────────
+
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  name: BackendName;
+  available: boolean;
+  /** The device it would use, e.g. "NVIDIA H200 (Vulkan)" or "2 CPU cores". */
+  device: string | null;
+  /** Why it is not available, in user words. */
+  reason: string | null;
+}
+
+export interface TrainOptions {
+  backend?: BackendName | 'auto';
+  arch?: string;
+  sizePx?: number;
+  batchSize?: number;
+  epochs?: number;
+  /** Overrides epochs when set. */
+  steps?: number;
+  temperature?: number;
+  learningRate?: number;
+  seed?: number;
+}
+
+/** A proposed training configuration for this library on this device, with a time estimate. */
+export interface TrainPlan {
+  backend: BackendName;
+  device: string;
+  options: Required<Pick<TrainOptions, 'arch' | 'sizePx' | 'batchSize' | 'steps'>> & TrainOptions;
+  /** Models the trainer offers (e.g. 'resnet18', 'resnet-small'). */
+  archs: string[];
+  sizesPx: number[];
+  images: number;
+  /** Estimated wall time of the whole run, or null when unknown. */
+  estimatedSeconds: number | null;
+}
+
+export type RunStatus = 'running' | 'stopped' | 'completed' | 'failed';
+
+export interface RunSummary {
+  id: number;
+  status: RunStatus;
+  backend: string;
+  device: string;
+  arch: string | null;
+  sizePx: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+  stepsDone: number;
+  stepsTotal: number | null;
+  finalLoss: number | null;
+  imagesPerS: number | null;
+  /** Whether a checkpoint exists so the run can be resumed. */
+  resumable: boolean;
+  embedded: number;
+  error: string | null;
+  /** Configuration as recorded by the trainer. */
+  config: Record<string, string | number | boolean | null>;
+}
+
+/** Metrics of one run as parallel arrays (cheap to chart). */
+export interface RunMetrics {
+  runId: number;
+  step: number[];
+  loss: number[];
+  imagesPerS: Array<number | null>;
+  learningRate: Array<number | null>;
+}
+
+export interface TrainResult {
+  runId: number;
+  backend: string;
+  device: string;
+  steps: number;
+  finalLoss: number | null;
+  imagesPerS: number | null;
+}
+
+export interface EmbedResult {
+  runId: number;
+  embedded: number;
+  dim: number;
+}
+
+// ───────────────────────────── curation ─────────────────────────────
+
+export interface DuplicateMember extends ImageSummary {
+  byteSize: number;
+  format: string;
+  isKeeper: boolean;
+}
+
+export interface DuplicateGroup {
+  id: number;
+  kind: 'exact' | 'near';
+  /** Highest pairwise similarity in the group, in [0, 1]. */
+  similarity: number;
+  keeperImageId: number;
+  /** Why that image is the suggested keeper, in user words. */
+  keeperReason: string;
+  members: DuplicateMember[];
+}
+
+export interface DuplicateRemoval {
+  /** Identifies the action for undo. */
+  actionId: number;
+  removed: Array<{ path: string; movedTo: string }>;
+}
+
+export interface ClusterSummary {
+  id: number;
+  size: number;
+  name: string | null;
+  /** The class this cluster was named into, if any. */
+  classId: number | null;
+  /** Images closest to the cluster centre. */
+  representatives: ImageSummary[];
+}
+
+/** The 2-D map as parallel arrays, one entry per point (ready for a canvas/WebGL scatter). */
+export interface MapData {
+  runId: number | null;
+  imageIds: number[];
+  /** [N * 2]: x0, y0, x1, y1, … in the layout's own units. */
+  coords: Float32Array;
+  /** Colour fields: cluster id, class id (-1 = none), bitmask over FLAG_KINDS. */
+  clusterIds: number[];
+  classIds: number[];
+  labelSources: Array<'user' | 'probe' | null>;
+  flagMasks: number[];
+}
+
+export const FLAG_KINDS = ['blurry', 'dark', 'bright', 'low_information', 'odd_aspect', 'tiny', 'uniform', 'outlier'] as const;
+export type FlagKind = (typeof FLAG_KINDS)[number];
+
+export interface SimilarImage extends ImageSummary {
+  /** Cosine similarity in [-1, 1]. */
+  score: number;
+}
+
+// ───────────────────────────── labels & probe ─────────────────────────────
+
+export interface ClassSummary {
+  id: number;
+  name: string;
+  userLabels: number;
+  probeLabels: number;
+}
+
+export interface ProbeResult {
+  classes: string[];
+  labeled: number;
+  /** Cross-validated accuracy, or null when there are too few labels to estimate it. */
+  cvAccuracy: number | null;
+  predicted: number;
+  unsure: number;
+  trainedAt: string;
+}
+
+export interface Suggestion {
+  image: ImageSummary;
+  predictedClassId: number | null;
+  predictedClassName: string | null;
+  confidence: number | null;
+  /** Why this image is worth labeling next, in user words. */
+  reason: string;
+}
+
+// ───────────────────────────── export ─────────────────────────────
+
+export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl';
+
+export interface ExportOptions {
+  out: string;
+  format: ExportFormat;
+  /** train, val, test fractions summing to 1. */
+  split?: [number, number, number];
+  seed?: number;
+  minConfidence?: number;
+  onlyUserLabels?: boolean;
+  dedup?: boolean;
+  mode?: 'copy' | 'hardlink' | 'symlink';
+  resizePx?: number | null;
+  force?: boolean;
+}
+
+export interface ExportPreview {
+  total: number;
+  splits: { train: number; val: number; test: number };
+  /** Counts per class name and split. */
+  classes: Record<string, { train: number; val: number; test: number }>;
+  /** Images left out and why (e.g. below confidence, duplicate). */
+  skipped: Record<string, number>;
+}
+
+export interface ExportResult {
+  exported: number;
+  splits: { train: number; val: number; test: number };
+  classes: Record<string, number>;
+  out: string;
+}
+
+// ───────────────────────────── pipeline ─────────────────────────────
+
+export type PipelineStep = 'ingest' | 'train' | 'embed' | 'duplicates' | 'clusters' | 'map' | 'flags';
+
+export interface PipelineOptions {
+  /** Folders to add and scan first (others already in the library are rescanned). */
+  folders?: string[];
+  /** Steps to run, in pipeline order; default all. */
+  steps?: PipelineStep[];
+  train?: TrainOptions;
+}
+
+export interface PipelineResult {
+  steps: Array<{ step: PipelineStep; status: 'done' | 'skipped' | 'failed'; summary: string }>;
+}
+
+// ───────────────────────────── the API ─────────────────────────────
+
+/** Every operation of the app. Implemented by core/api/service.ts; carried by IPC and HTTP. */
+export interface LooktwiceApi {
+  // library
+  getLibrary(): Promise<LibraryInfo>;
+  listFolders(): Promise<FolderInfo[]>;
+  /** Adds a folder to the library and starts scanning it. */
+  addFolder(params: { path: string }): Promise<{ folder: FolderInfo; job: JobRef }>;
+  /** Rescans some (default: all) library folders: new, changed, moved and deleted files. */
+  scanFolders(params?: { folderIds?: number[] }): Promise<JobRef>;
+  listIngestErrors(): Promise<Array<{ path: string; reason: string; at: string }>>;
+  listImages(query: ImageQuery): Promise<ImagePage>;
+  getImages(params: { imageIds: number[] }): Promise<ImageSummary[]>;
+  getImage(params: { imageId: number }): Promise<ImageDetail>;
+  getFilterOptions(): Promise<FilterOptions>;
+
+  // training & embeddings
+  listBackends(): Promise<BackendInfo[]>;
+  planTraining(params?: TrainOptions): Promise<TrainPlan>;
+  startTraining(params: TrainOptions): Promise<JobRef>;
+  /** Continues a stopped run from its last checkpoint. */
+  resumeTraining(params: { runId: number }): Promise<JobRef>;
+  listRuns(): Promise<RunSummary[]>;
+  getRunMetrics(params: { runId: number }): Promise<RunMetrics>;
+  /** Embeds every image not yet embedded by the run (default: the newest completed or stopped run). */
+  startEmbedding(params?: { runId?: number }): Promise<JobRef>;
+
+  // duplicates
+  findDuplicates(): Promise<JobRef>;
+  listDuplicateGroups(): Promise<DuplicateGroup[]>;
+  /** Marks the group as intended: it never comes back. */
+  keepAllDuplicates(params: { groupId: number }): Promise<void>;
+  /** Moves every member except the keeper (default: the suggested one) to the trash. */
+  removeDuplicates(params: { groupId: number; keepImageId?: number }): Promise<DuplicateRemoval>;
+  /** Restores the files of a removal (default: the latest one). */
+  undoRemoval(params?: { actionId?: number }): Promise<{ restored: string[] }>;
+
+  // clusters, map, flags, similar
+  computeClusters(params?: { k?: number | 'auto'; method?: 'kmeans' | 'density' }): Promise<JobRef>;
+  listClusters(): Promise<ClusterSummary[]>;
+  /** Names a cluster; the name becomes a class and the representatives get it as user labels. */
+  nameCluster(params: { clusterId: number; name: string }): Promise<{ classId: number; labeled: number }>;
+  computeMap(): Promise<JobRef>;
+  getMap(): Promise<MapData>;
+  computeFlags(): Promise<JobRef>;
+  /** Hides a flag on images the user judged fine. */
+  dismissFlags(params: { imageIds: number[]; kind?: FlagKind }): Promise<{ dismissed: number }>;
+  findSimilar(params: { imageId: number; k?: number }): Promise<SimilarImage[]>;
+
+  // labels & probe
+  listClasses(): Promise<ClassSummary[]>;
+  createClass(params: { name: string }): Promise<ClassSummary>;
+  renameClass(params: { classId: number; name: string }): Promise<ClassSummary>;
+  deleteClass(params: { classId: number }): Promise<void>;
+  setLabels(params: { imageIds: number[]; classId: number }): Promise<{ labeled: number }>;
+  clearLabels(params: { imageIds: number[] }): Promise<{ cleared: number }>;
+  /** Retrains the linear probe on the user labels and predicts every other image. */
+  runProbe(): Promise<ProbeResult>;
+  getProbe(): Promise<ProbeResult | null>;
+  suggestImages(params?: { n?: number }): Promise<Suggestion[]>;
+  /** How many predictions of the class reach the confidence (for the "accept above X" slider). */
+  countPredictions(params: { classId: number; minConfidence: number }): Promise<{ count: number }>;
+  acceptPredictions(params: { classId: number; minConfidence: number }): Promise<{ accepted: number }>;
+
+  // export
+  previewExport(params: ExportOptions): Promise<ExportPreview>;
+  startExport(params: ExportOptions): Promise<JobRef>;
+
+  // pipeline & jobs
+  startPipeline(params?: PipelineOptions): Promise<JobRef>;
+  listJobs(): Promise<JobInfo[]>;
+  getJob(params: { jobId: string }): Promise<JobInfo>;
+  cancelJob(params: { jobId: string }): Promise<void>;
+}
+
+export type ApiMethodName = keyof LooktwiceApi;
+
+/** Every method name, at runtime, so transports register them generically. */
+export const API_METHODS = [
+  'getLibrary', 'listFolders', 'addFolder', 'scanFolders', 'listIngestErrors', 'listImages', 'getImages', 'getImage',
+  'getFilterOptions',
+  'listBackends', 'planTraining', 'startTraining', 'resumeTraining', 'listRuns', 'getRunMetrics', 'startEmbedding',
+  'findDuplicates', 'listDuplicateGroups', 'keepAllDuplicates', 'removeDuplicates', 'undoRemoval',
+  'computeClusters', 'listClusters', 'nameCluster', 'computeMap', 'getMap', 'computeFlags', 'dismissFlags', 'findSimilar',
+  'listClasses', 'createClass', 'renameClass', 'deleteClass', 'setLabels', 'clearLabels', 'runProbe', 'getProbe',
+  'suggestImages', 'countPredictions', 'acceptPredictions',
+  'previewExport', 'startExport',
+  'startPipeline', 'listJobs', 'getJob', 'cancelJob',
+] as const satisfies readonly ApiMethodName[];
+
+// Compile-time check that API_METHODS lists every method (a missing name fails type-check here).
+type MissingMethods = Exclude<ApiMethodName, (typeof API_METHODS)[number]>;
+const everyMethodListed: MissingMethods extends never ? true : MissingMethods = true;
+void everyMethodListed;
+
+/** The parameter of a method (undefined for methods without one). */
+export type ApiParams<M extends ApiMethodName> = Parameters<LooktwiceApi[M]>[0];
+/** What a method's Promise resolves to. */
+export type ApiResult<M extends ApiMethodName> = Awaited<ReturnType<LooktwiceApi[M]>>;
+
+// ───────────────────────────── events ─────────────────────────────
+
+/** Every event, by name, with its payload. */
+export interface LooktwiceEventMap {
+  /** A job's progress changed (throttled to a few per second per job). */
+  progress: { jobId: string; kind: JobKind; progress: ProgressInfo };
+  /** A job started, finished, failed or was cancelled. */
+  job: JobInfo;
+  /** One training step's metrics. */
+  trainMetrics: {
+    jobId: string;
+    runId: number;
+    step: number;
+    stepsTotal: number | null;
+    loss: number;
+    imagesPerS: number | null;
+    learningRate: number | null;
+    etaS: number | null;
+  };
+  /** A log line for the activity panel. */
+  log: { level: 'info' | 'warn' | 'error'; message: string; at: string };
+  /** Data changed; screens showing it should reload. */
+  libraryChanged: { what: Array<'images' | 'folders' | 'runs' | 'embeddings' | 'duplicates' | 'clusters' | 'map' | 'flags' | 'labels' | 'probe'> };
+}
+
+export type ApiEventName = keyof LooktwiceEventMap;
+
+/** Every event name, at runtime. */
+export const API_EVENTS = ['progress', 'job', 'trainMetrics', 'log', 'libraryChanged'] as const satisfies readonly ApiEventName[];
+type MissingEvents = Exclude<ApiEventName, (typeof API_EVENTS)[number]>;
+const everyEventListed: MissingEvents extends never ? true : MissingEvents = true;
+void everyEventListed;
+
+export type ApiEventListener<E extends ApiEventName> = (payload: LooktwiceEventMap[E]) => void;
+
+/** `onProgress(listener)`, `onTrainMetrics(listener)`, …: each returns an unsubscribe function. */
+export type LooktwiceEventSubscriptions = {
+  [E in ApiEventName as `on${Capitalize<E>}`]: (listener: ApiEventListener<E>) => () => void;
+};
+
+/** The name of the subscription method for an event: 'progress' → 'onProgress'. */
+export function eventSubscriptionName<E extends ApiEventName>(event: E): `on${Capitalize<E>}` {
+  return `on${event[0]!.toUpperCase()}${event.slice(1)}` as `on${Capitalize<E>}`;
+}
+
+/** What `window.looktwice` is inside Electron (exposed by the preload) — the whole API, events, and thumbnail URLs. */
+export type LooktwiceBridge = LooktwiceApi &
+  LooktwiceEventSubscriptions & {
+    /** URL of the thumbnail of the image with this content hash (Electron: custom protocol). */
+    thumbnailUrl(hash: string): string;
+    /** URL of the full image with this content hash. */
+    imageUrl(hash: string): string;
+  };
+
+// ───────────────────────────── errors & wire format ─────────────────────────────
+
+/** Error codes a method can fail with; `message` is always in words a user understands. */
+export const API_ERROR_CODES = ['invalid', 'not_found', 'not_available', 'busy', 'cancelled', 'failed'] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+export interface ApiErrorPayload {
+  code: ApiErrorCode;
+  message: string;
+}
+
+/**
+ * HTTP transport (looktwice serve): POST /api/<method> with the JSON parameter as body; reply
+ * `{ "result": … }` or `{ "error": ApiErrorPayload }`. Float32Array travels as
+ * `{ "$float32": "<base64 of little-endian bytes>" }`. Events: GET /api/events (SSE), one
+ * `event: <name>` per API_EVENTS entry with JSON data. Thumbnails: GET /thumbnails/<hash>;
+ * full images: GET /images/<hash>.
+ */
+export const WIRE_FLOAT32_KEY = '$float32';
+/** Content hashes are lowercase hex; anything else is refused before touching the disk. */
+export const CONTENT_HASH_PATTERN = /^[0-9a-f]+$/;
