@@ -1,0 +1,61 @@
+// Second pass of a split-K GEMM: sums the partial products of the S slices of the reduction axis.
+//
+//   out[i] = Σ_{s=0}^{S−1} partial[s, i]          partial: [S, L] (flat), out: L elements
+//
+// Deterministic (fixed summation order, no atomics), one thread per 4 outputs when L % 4 == 0.
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
+
+class SplitKSumProgram implements WebGPUProgram {
+  variableNames = ['partial'];
+  uniforms = 'splits : i32,';
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+  outputComponent: number;
+  variableComponents: number[];
+
+  constructor(outputShape: number[], vectorWidth: 1 | 4) {
+    this.outputShape = outputShape;
+    this.outputComponent = vectorWidth;
+    this.variableComponents = [vectorWidth];
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    const elements = outputShape.reduce((a, b) => a * b, 1) / vectorWidth;
+    const groups = Math.ceil(elements / this.workgroupSize[0]);
+    // Beyond the per-dimension limit tfjs folds a flat dispatch itself (reshapeDispatch).
+    this.dispatch = [groups, 1, 1];
+    this.shaderKey = `looktwice_splitKSum_${vectorWidth}`;
+  }
+
+  getUserCode(): string {
+    const zero = this.outputComponent === 4 ? 'vec4<f32>(0.0)' : '0.0';
+    return `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        var sum = ${zero};
+        for (var s = 0; s < uniforms.splits; s++) {
+          sum += partial[s * uniforms.size + index];
+        }
+        setOutputAtIndex(index, sum);
+      }
+    }`;
+  }
+}
+
+/**
+ * Sums `partial` ([splits, …] with `elementsPerSplit` elements per slice) into a new float32 tensor
+ * of `outputShape`. The caller keeps ownership of `partial`.
+ */
+export function splitKSum(
+  backend: WebGPUBackend,
+  partial: TensorInfo,
+  splits: number,
+  outputShape: number[],
+): TensorInfo {
+  const elements = outputShape.reduce((a, b) => a * b, 1);
+  const program = new SplitKSumProgram(outputShape, elements % 4 === 0 ? 4 : 1);
+  return runProgram(backend, program, [partial], [{ type: 'int32', data: [splits] }]);
+}
