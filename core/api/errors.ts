@@ -1,0 +1,38 @@
+/**
+ * Errors the API answers with: a code from the contract and a message in words a user
+ * understands. Transports send `{ code, message }`; anything else thrown inside becomes
+ * 'failed' with its message.
+ */
+import type { ApiErrorCode, ApiErrorPayload } from './contract.ts';
+
+export class ApiError extends Error {
+  constructor(readonly code: ApiErrorCode, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toPayload(): ApiErrorPayload {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** A feature whose engine part has not landed in this build. */
+export function notAvailable(feature: string): ApiError {
+  return new ApiError('not_available', `${feature} is not available yet in this version of Looktwice.`);
+}
+
+export function invalid(message: string): ApiError {
+  return new ApiError('invalid', message);
+}
+
+export function notFound(message: string): ApiError {
+  return new ApiError('not_found', message);
+}
+
+/** Turns anything thrown into the payload a transport sends. */
+export function toErrorPayload(error: unknown): ApiErrorPayload {
+  if (error instanceof ApiError) return error.toPayload();
+  if (error instanceof Error && error.name === 'CancelledError') return { code: 'cancelled', message: 'The operation was cancelled.' };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'failed', message: message || 'Something went wrong.' };
+}

@@ -1,0 +1,390 @@
+/**
+ * The API's read model: the SQL behind the library grid (filtered, sorted, paged over 100k
+ * images), image detail, folders, runs and their metrics, the newest clustering and map. Writes
+ * belong to the engine's own repositories; this file only reads (plus two TEMP tables that live
+ * in this connection only: quality flags and the image-id selection of a query).
+ */
+import path from 'node:path';
+import type { Db } from '../store/db.ts';
+import type { FlagKind, FolderInfo, ImageLabel, ImageQuery, ImageSummary, RunMetrics, RunSummary, RunStatus } from './contract.ts';
+
+/** Columns of one image row as the summary needs them. */
+interface ImageRow {
+  id: number;
+  content_hash: string;
+  width: number;
+  height: number;
+  taken_at: string | null;
+  path: string | null;
+  cluster_id: number | null;
+  label_class_id: number | null;
+  label_class_name: string | null;
+  label_source: string | null;
+  label_confidence: number | null;
+}
+
+/** How labels are stored, so the view can join them (the label area owns the table). */
+export interface LabelTables {
+  /** SQL for a relation with columns (image_id, class_id, class_name, source 'user'|'probe', confidence), one row per labelled image. */
+  currentLabels: string;
+}
+
+const MAX_PAGE = 500;
+
+export class LibraryViewRepository {
+  private labels: LabelTables | null = null;
+
+  constructor(private readonly db: Db) {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS api_flags (image_id INTEGER NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (image_id, kind))`);
+  }
+
+  /** Tells the view how to read labels once the label store exists. */
+  useLabelTables(labels: LabelTables | null): void {
+    this.labels = labels;
+  }
+
+  /** Replaces the quality flags the grid filters and shows (computed by core/curate). */
+  setFlags(flags: ReadonlyArray<{ imageId: number; kinds: readonly FlagKind[] }>): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO temp.api_flags (image_id, kind) VALUES (?, ?)');
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM temp.api_flags');
+      for (const flag of flags) for (const kind of flag.kinds) insert.run(flag.imageId, kind);
+    })();
+  }
+
+  flagCounts(): Array<{ kind: FlagKind; count: number }> {
+    return this.db.prepare('SELECT kind, count(*) AS count FROM temp.api_flags GROUP BY kind ORDER BY count DESC').all() as Array<{ kind: FlagKind; count: number }>;
+  }
+
+  flaggedImages(): number {
+    return this.db.prepare('SELECT count(DISTINCT image_id) FROM temp.api_flags').pluck().get() as number;
+  }
+
+  flagsOf(imageIds: readonly number[]): Map<number, FlagKind[]> {
+    const out = new Map<number, FlagKind[]>();
+    if (imageIds.length === 0) return out;
+    const rows = this.db
+      .prepare(`SELECT image_id, kind FROM temp.api_flags WHERE image_id IN (SELECT value FROM json_each(?)) ORDER BY kind`)
+      .all(JSON.stringify(imageIds)) as Array<{ image_id: number; kind: FlagKind }>;
+    for (const row of rows) {
+      const list = out.get(row.image_id) ?? [];
+      list.push(row.kind);
+      out.set(row.image_id, list);
+    }
+    return out;
+  }
+
+  latestClusteringId(): number | null {
+    return (this.db.prepare('SELECT id FROM clusterings ORDER BY id DESC LIMIT 1').pluck().get() as number | undefined) ?? null;
+  }
+
+  latestMapId(): number | null {
+    return (this.db.prepare('SELECT id FROM maps ORDER BY id DESC LIMIT 1').pluck().get() as number | undefined) ?? null;
+  }
+
+  /** WHERE clause and parameters for a query. */
+  private where(query: ImageQuery): { sql: string; params: unknown[] } {
+    const conditions = [`EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.status = 'present')`];
+    const params: unknown[] = [];
+    if (query.folderId !== undefined) {
+      conditions.push(`EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.status = 'present' AND f.folder_id = ?)`);
+      params.push(query.folderId);
+    }
+    if (query.takenFrom) {
+      conditions.push('i.taken_at >= ?');
+      params.push(query.takenFrom);
+    }
+    if (query.takenTo) {
+      conditions.push('i.taken_at <= ?');
+      // A bare date means the whole day.
+      params.push(/^\d{4}-\d{2}-\d{2}$/.test(query.takenTo) ? `${query.takenTo}T23:59:59.999` : query.takenTo);
+    }
+    if (query.flag === 'any') conditions.push('EXISTS (SELECT 1 FROM temp.api_flags q WHERE q.image_id = i.id)');
+    else if (query.flag) {
+      conditions.push('EXISTS (SELECT 1 FROM temp.api_flags q WHERE q.image_id = i.id AND q.kind = ?)');
+      params.push(query.flag);
+    }
+    if (query.clusterId !== undefined) {
+      conditions.push(`EXISTS (SELECT 1 FROM cluster_assignments ca WHERE ca.image_id = i.id AND ca.cluster_id = ?
+        AND ca.clustering_id = (SELECT max(id) FROM clusterings))`);
+      params.push(query.clusterId);
+    }
+    if (query.label !== undefined) {
+      if (!this.labels) {
+        if (query.label !== 'unlabeled') conditions.push('0');
+      } else if (query.label === 'unlabeled') {
+        conditions.push(`NOT EXISTS (SELECT 1 FROM (${this.labels.currentLabels}) l WHERE l.image_id = i.id)`);
+      } else if (query.label === 'user' || query.label === 'probe') {
+        conditions.push(`EXISTS (SELECT 1 FROM (${this.labels.currentLabels}) l WHERE l.image_id = i.id AND l.source = ?)`);
+        params.push(query.label);
+      } else {
+        conditions.push(`EXISTS (SELECT 1 FROM (${this.labels.currentLabels}) l WHERE l.image_id = i.id AND l.class_id = ?)`);
+        params.push(query.label);
+      }
+    }
+    if (query.text) {
+      conditions.push(`EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.status = 'present' AND f.path LIKE ? ESCAPE '\\')`);
+      params.push(`%${query.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    if (query.imageIds) {
+      conditions.push('i.id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(query.imageIds));
+    }
+    return { sql: conditions.join(' AND '), params };
+  }
+
+  private selectColumns(): string {
+    const label = this.labels
+      ? `, l.class_id AS label_class_id, l.class_name AS label_class_name, l.source AS label_source, l.confidence AS label_confidence`
+      : `, NULL AS label_class_id, NULL AS label_class_name, NULL AS label_source, NULL AS label_confidence`;
+    return `i.id, i.content_hash, i.width, i.height, i.taken_at,
+      (SELECT f.path FROM files f WHERE f.image_id = i.id AND f.status = 'present' ORDER BY f.id LIMIT 1) AS path,
+      (SELECT ca.cluster_id FROM cluster_assignments ca WHERE ca.image_id = i.id AND ca.clustering_id = (SELECT max(id) FROM clusterings)) AS cluster_id
+      ${label}`;
+  }
+
+  private labelJoin(): string {
+    return this.labels ? `LEFT JOIN (${this.labels.currentLabels}) l ON l.image_id = i.id` : '';
+  }
+
+  /** One page of the grid plus the total number of matches. */
+  listImages(query: ImageQuery): { total: number; offset: number; items: ImageSummary[] } {
+    const { sql, params } = this.where(query);
+    const total = this.db.prepare(`SELECT count(*) FROM images i WHERE ${sql}`).pluck().get(...params) as number;
+    const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit ?? 100)));
+    const offset = Math.max(0, Math.floor(query.offset ?? 0));
+    const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+    const orderBy = {
+      takenAt: `coalesce(i.taken_at, i.created_at) ${direction}, i.id ${direction}`,
+      addedAt: `i.id ${direction}`,
+      path: `(SELECT min(f.path) FROM files f WHERE f.image_id = i.id AND f.status = 'present') ${direction}, i.id`,
+      size: `i.byte_size ${direction}, i.id`,
+      confidence: this.labels ? `coalesce(l.confidence, -1) ${direction}, i.id` : `i.id ${direction}`,
+    }[query.sort ?? 'takenAt'];
+    const rows = this.db
+      .prepare(`SELECT ${this.selectColumns()} FROM images i ${this.labelJoin()} WHERE ${sql} ORDER BY ${orderBy} LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as ImageRow[];
+    return { total, offset, items: this.toSummaries(rows) };
+  }
+
+  /** Summaries for these ids, in the order given (unknown ids are skipped). */
+  imagesByIds(imageIds: readonly number[]): ImageSummary[] {
+    if (imageIds.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT ${this.selectColumns()} FROM images i ${this.labelJoin()} WHERE i.id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(imageIds)) as ImageRow[];
+    const byId = new Map(this.toSummaries(rows).map((image) => [image.id, image]));
+    return imageIds.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  private toSummaries(rows: ImageRow[]): ImageSummary[] {
+    const flags = this.flagsOf(rows.map((row) => row.id));
+    return rows.map((row) => {
+      const label: ImageLabel | null =
+        row.label_class_id === null
+          ? null
+          : {
+              classId: row.label_class_id,
+              className: row.label_class_name ?? '',
+              source: row.label_source === 'probe' ? 'probe' : 'user',
+              confidence: row.label_confidence ?? 1,
+            };
+      const filePath = row.path ?? '';
+      return {
+        id: row.id,
+        hash: row.content_hash,
+        path: filePath,
+        fileName: path.basename(filePath),
+        width: row.width,
+        height: row.height,
+        takenAt: row.taken_at,
+        flags: flags.get(row.id) ?? [],
+        clusterId: row.cluster_id,
+        label,
+      };
+    });
+  }
+
+  /** The facts of one image beyond its summary, or undefined. */
+  imageFacts(imageId: number):
+    | { byteSize: number; format: string; cameraMake: string | null; cameraModel: string | null; gpsLat: number | null; gpsLon: number | null; exifJson: string | null; paths: Array<{ path: string; status: 'present' | 'missing' | 'removed' }> }
+    | undefined {
+    const row = this.db
+      .prepare('SELECT byte_size, format, camera_make, camera_model, gps_lat, gps_lon, exif_json FROM images WHERE id = ?')
+      .get(imageId) as
+      | { byte_size: number; format: string; camera_make: string | null; camera_model: string | null; gps_lat: number | null; gps_lon: number | null; exif_json: string | null }
+      | undefined;
+    if (!row) return undefined;
+    const paths = this.db.prepare('SELECT path, status FROM files WHERE image_id = ? ORDER BY id').all(imageId) as Array<{ path: string; status: 'present' | 'missing' | 'removed' }>;
+    return {
+      byteSize: row.byte_size,
+      format: row.format,
+      cameraMake: row.camera_make,
+      cameraModel: row.camera_model,
+      gpsLat: row.gps_lat,
+      gpsLon: row.gps_lon,
+      exifJson: row.exif_json,
+      paths,
+    };
+  }
+
+  hasEmbedding(imageId: number): boolean {
+    return this.db.prepare('SELECT 1 FROM embeddings WHERE image_id = ? LIMIT 1').get(imageId) !== undefined;
+  }
+
+  imageIdByHash(hash: string): number | undefined {
+    return this.db.prepare('SELECT id FROM images WHERE content_hash = ?').pluck().get(hash) as number | undefined;
+  }
+
+  /** The largest thumbnail's path relative to the data folder. */
+  thumbnailRelpath(hash: string): string | undefined {
+    return this.db
+      .prepare('SELECT t.relpath FROM thumbnails t JOIN images i ON i.id = t.image_id WHERE i.content_hash = ? ORDER BY t.size_px DESC LIMIT 1')
+      .pluck()
+      .get(hash) as string | undefined;
+  }
+
+  /** A present file of the image with this hash, and its format. */
+  presentFileByHash(hash: string): { path: string; format: string } | undefined {
+    return this.db
+      .prepare(`SELECT f.path, i.format FROM files f JOIN images i ON i.id = f.image_id WHERE i.content_hash = ? AND f.status = 'present' ORDER BY f.id LIMIT 1`)
+      .get(hash) as { path: string; format: string } | undefined;
+  }
+
+  counts(): { images: number; present: number; missing: number; folders: number; ingestErrors: number } {
+    const images = this.db.prepare(`SELECT count(*) FROM images i WHERE EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.status = 'present')`).pluck().get() as number;
+    const present = this.db.prepare(`SELECT count(*) FROM files WHERE status = 'present'`).pluck().get() as number;
+    const missing = this.db.prepare(`SELECT count(*) FROM files WHERE status = 'missing'`).pluck().get() as number;
+    const folders = this.db.prepare('SELECT count(*) FROM folders').pluck().get() as number;
+    const ingestErrors = this.db.prepare('SELECT count(*) FROM ingest_errors').pluck().get() as number;
+    return { images, present, missing, folders, ingestErrors };
+  }
+
+  folders(): FolderInfo[] {
+    return this.db
+      .prepare(
+        `SELECT fo.id, fo.path, fo.last_scan_at AS lastScanAt,
+           (SELECT count(DISTINCT f.image_id) FROM files f WHERE f.folder_id = fo.id AND f.status = 'present') AS images
+         FROM folders fo ORDER BY fo.path`,
+      )
+      .all() as FolderInfo[];
+  }
+
+  ingestErrors(): Array<{ path: string; reason: string; at: string }> {
+    return this.db.prepare('SELECT path, reason, at FROM ingest_errors ORDER BY at DESC LIMIT 1000').all() as Array<{ path: string; reason: string; at: string }>;
+  }
+
+  takenRange(): { from: string | null; to: string | null } {
+    const row = this.db.prepare('SELECT min(taken_at) AS "from", max(taken_at) AS "to" FROM images').get() as { from: string | null; to: string | null };
+    return row;
+  }
+
+  embeddedCount(runId: number | null): number {
+    if (runId === null) return 0;
+    return this.db.prepare('SELECT count(*) FROM embeddings WHERE run_id = ?').pluck().get(runId) as number;
+  }
+
+  runs(dataDir: string, exists: (file: string) => boolean): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT r.*, (SELECT count(*) FROM embeddings e WHERE e.run_id = r.id) AS embedded FROM runs r ORDER BY r.id DESC`,
+      )
+      .all() as Array<{
+      id: number; status: RunStatus; config_json: string; backend: string; device: string; started_at: string; finished_at: string | null;
+      steps_done: number; steps_total: number | null; final_loss: number | null; images_per_s: number | null; checkpoint_path: string | null;
+      error: string | null; embedded: number;
+    }>;
+    return rows.map((row) => {
+      let config: Record<string, string | number | boolean | null> = {};
+      try {
+        const parsed = JSON.parse(row.config_json) as Record<string, unknown>;
+        for (const [key, value] of Object.entries(parsed)) {
+          if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) config[key] = value as string | number | boolean | null;
+        }
+      } catch {
+        config = {};
+      }
+      const checkpoint = row.checkpoint_path ? path.resolve(dataDir, row.checkpoint_path) : null;
+      return {
+        id: row.id,
+        status: row.status,
+        backend: row.backend,
+        device: row.device,
+        arch: typeof config.arch === 'string' ? config.arch : null,
+        sizePx: typeof config.sizePx === 'number' ? config.sizePx : typeof config.size === 'number' ? config.size : null,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        stepsDone: row.steps_done,
+        stepsTotal: row.steps_total,
+        finalLoss: row.final_loss,
+        imagesPerS: row.images_per_s,
+        resumable: row.status !== 'completed' && row.status !== 'running' && checkpoint !== null && exists(checkpoint),
+        embedded: row.embedded,
+        error: row.error,
+        config,
+      };
+    });
+  }
+
+  runMetrics(runId: number): RunMetrics {
+    const rows = this.db
+      .prepare('SELECT step, loss, images_per_s, learning_rate FROM run_metrics WHERE run_id = ? ORDER BY step')
+      .all(runId) as Array<{ step: number; loss: number; images_per_s: number | null; learning_rate: number | null }>;
+    return {
+      runId,
+      step: rows.map((row) => row.step),
+      loss: rows.map((row) => row.loss),
+      imagesPerS: rows.map((row) => row.images_per_s),
+      learningRate: rows.map((row) => row.learning_rate),
+    };
+  }
+
+  /** Clusters of the newest clustering: size and representative image ids (by rank). */
+  clusters(): Array<{ id: number; size: number; representativeIds: number[] }> {
+    const clusteringId = this.latestClusteringId();
+    if (clusteringId === null) return [];
+    const sizes = this.db
+      .prepare('SELECT cluster_id AS id, count(*) AS size FROM cluster_assignments WHERE clustering_id = ? GROUP BY cluster_id ORDER BY size DESC, cluster_id')
+      .all(clusteringId) as Array<{ id: number; size: number }>;
+    const reps = this.db
+      .prepare(
+        `SELECT cluster_id, image_id FROM cluster_assignments WHERE clustering_id = ?
+         ORDER BY cluster_id, representative_rank IS NULL, representative_rank, distance`,
+      )
+      .all(clusteringId) as Array<{ cluster_id: number; image_id: number }>;
+    const byCluster = new Map<number, number[]>();
+    for (const row of reps) {
+      const list = byCluster.get(row.cluster_id) ?? [];
+      if (list.length < 6) list.push(row.image_id);
+      byCluster.set(row.cluster_id, list);
+    }
+    return sizes.map((row) => ({ ...row, representativeIds: byCluster.get(row.id) ?? [] }));
+  }
+
+  /** Cluster ids per image in the newest clustering. */
+  clusterOf(): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT image_id, cluster_id FROM cluster_assignments WHERE clustering_id = (SELECT max(id) FROM clusterings)')
+      .all() as Array<{ image_id: number; cluster_id: number }>;
+    return new Map(rows.map((row) => [row.image_id, row.cluster_id]));
+  }
+
+  /** Points of the newest map (only images with a present file). */
+  mapPoints(): Array<{ imageId: number; x: number; y: number }> {
+    return this.db
+      .prepare(
+        `SELECT m.image_id AS imageId, m.x, m.y FROM map_points m
+         WHERE m.map_id = (SELECT max(id) FROM maps)
+           AND EXISTS (SELECT 1 FROM files f WHERE f.image_id = m.image_id AND f.status = 'present')
+         ORDER BY m.image_id`,
+      )
+      .all() as Array<{ imageId: number; x: number; y: number }>;
+  }
+
+  /** Current label per image (for map colours). */
+  labelOf(): Map<number, { classId: number; source: 'user' | 'probe' }> {
+    if (!this.labels) return new Map();
+    const rows = this.db.prepare(`SELECT image_id, class_id, source FROM (${this.labels.currentLabels})`).all() as Array<{ image_id: number; class_id: number; source: string }>;
+    return new Map(rows.map((row) => [row.image_id, { classId: row.class_id, source: row.source === 'probe' ? 'probe' : 'user' }]));
+  }
+}
