@@ -14,10 +14,16 @@ import { Readable } from 'node:stream';
 import { APP_HOST, APP_SCHEME } from './channels.ts';
 import { CONTENT_SECURITY_POLICY } from './window-options.ts';
 
+/** A file found for a content hash; `mimeType` when the library knows it better than the extension. */
+export interface MediaFile {
+  filePath: string;
+  mimeType?: string;
+}
+
 /** Finds the file for a content hash, or null when the library has none. */
 export interface MediaLookup {
-  thumbnailPath(hash: string): Promise<string | null>;
-  imagePath(hash: string): Promise<string | null>;
+  thumbnail(hash: string): Promise<MediaFile | null>;
+  image(hash: string): Promise<MediaFile | null>;
 }
 
 export interface ProtocolRoots {
@@ -117,15 +123,15 @@ export async function resolveRequest(method: string, rawUrl: string, roots: Prot
     if (second === undefined || rest.length > 0 || !CONTENT_HASH.test(second)) {
       return refused(400, `/${first}/ takes exactly one content hash`);
     }
-    let filePath: string | null;
+    let found: MediaFile | null;
     try {
-      filePath = first === 'thumbnails' ? await roots.media.thumbnailPath(second) : await roots.media.imagePath(second);
+      found = first === 'thumbnails' ? await roots.media.thumbnail(second) : await roots.media.image(second);
     } catch (error) {
       return refused(404, `lookup failed: ${(error as Error).message}`);
     }
-    if (filePath === null) return refused(404, `no ${first === 'thumbnails' ? 'thumbnail' : 'image'} for ${second}`);
-    if (!(await isRegularFile(filePath))) return refused(404, `the file for ${second} is missing`);
-    return { kind: 'file', filePath, mimeType: mimeTypeFor(filePath), cache: 'media' };
+    if (found === null) return refused(404, `no ${first === 'thumbnails' ? 'thumbnail' : 'image'} for ${second}`);
+    if (!(await isRegularFile(found.filePath))) return refused(404, `the file for ${second} is missing`);
+    return { kind: 'file', filePath: found.filePath, mimeType: found.mimeType ?? mimeTypeFor(found.filePath), cache: 'media' };
   }
 
   const relative = segments.length === 0 ? ['index.html'] : segments;

@@ -1,0 +1,201 @@
+// The engine process protocol: the runtime's message handling directly, then the real engine
+// entry (electron/engine/entry.ts, the code the utilityProcess runs) forked under plain Node with
+// an IPC channel, driving the real service on a real temporary SQLite library.
+import { afterEach, describe, expect, it } from 'vitest';
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EngineRuntime, type EngineService } from '../../electron/engine/runtime.ts';
+import { childProcessPort, EngineHost, remoteApi } from '../../electron/engine/host.ts';
+import { parseEngineMessage, parseHostMessage, type EngineMessage } from '../../electron/engine/messages.ts';
+import { dawnFlagsFromEnvironment } from '../../electron/engine/gpu.ts';
+import { API_METHODS, type LibraryInfo } from '../../core/api/contract.ts';
+
+/** A small service with one long job that stops at its next step when cancelled, like training. */
+function jobService() {
+  const listeners = new Set<(name: string, payload: unknown) => void>();
+  const emit = (name: string, payload: unknown) => listeners.forEach((listener) => listener(name, payload));
+  let controller: AbortController | null = null;
+  let finished: Promise<void> = Promise.resolve();
+  const checkpoints: number[] = [];
+  let closed = false;
+  const api = {
+    async echo(params: { text: string }) {
+      return params.text;
+    },
+    async fail() {
+      throw Object.assign(new Error('No such image.'), { code: 'not_found' });
+    },
+    async startJob(params: { stepMs: number }) {
+      controller = new AbortController();
+      const signal = controller.signal;
+      finished = (async () => {
+        for (let step = 1; ; step++) {
+          await new Promise((resolve) => setTimeout(resolve, params.stepMs));
+          emit('progress', { step });
+          if (signal.aborted) {
+            checkpoints.push(step); // what the trainer does on cancel: save, then stop
+            return;
+          }
+        }
+      })();
+      return { jobId: 'job-1' };
+    },
+  };
+  const service: EngineService = {
+    api,
+    methods: ['echo', 'fail', 'startJob'],
+    internal: { secret: async () => 'only for main' },
+    onAnyEvent: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    stopAll: async () => {
+      const running = controller && !controller.signal.aborted ? ['job-1'] : [];
+      controller?.abort();
+      await finished;
+      return running;
+    },
+    close: () => {
+      closed = true;
+    },
+  };
+  return { service, checkpoints, isClosed: () => closed };
+}
+
+function runtimeWith(service: EngineService) {
+  const sent: EngineMessage[] = [];
+  const warnings: string[] = [];
+  const runtime = new EngineRuntime(service, (message) => sent.push(message), { warn: (message) => warnings.push(message) });
+  return { runtime, sent, warnings };
+}
+
+describe('message parsers', () => {
+  it('accept well-formed messages and reject everything else', () => {
+    expect(parseHostMessage({ type: 'call', id: 1, method: 'echo', args: [] })).toEqual({ type: 'call', id: 1, method: 'echo', args: [] });
+    expect(parseHostMessage({ type: 'stop', reason: 'window closed' })).toEqual({ type: 'stop', reason: 'window closed' });
+    for (const bad of [null, 'call', [], { type: 'call', id: 1.5, method: 'x', args: [] }, { type: 'call', id: 1, method: 2, args: [] }, { type: 'call', id: 1, method: 'x' }, { type: 'stop' }, { type: 'exec' }]) {
+      expect(parseHostMessage(bad)).toBeNull();
+    }
+    expect(parseEngineMessage({ type: 'result', id: 2, result: { ok: true, value: null } })).not.toBeNull();
+    expect(parseEngineMessage({ type: 'result', id: 2, result: { ok: false, error: { name: 'E', message: 'm' } } })).not.toBeNull();
+    for (const bad of [{ type: 'result', id: 2, result: { ok: true } }, { type: 'result', id: 2, result: { ok: false, error: 'x' } }, { type: 'stopped', cancelledJobs: [1] }, { type: 'event', name: 'x' }, { type: 'fatal' }]) {
+      expect(parseEngineMessage(bad)).toBeNull();
+    }
+  });
+});
+
+describe('EngineRuntime', () => {
+  it('answers calls with values and errors, by id', async () => {
+    const { runtime, sent } = runtimeWith(jobService().service);
+    await runtime.receive({ type: 'call', id: 1, method: 'echo', args: [{ text: 'hi' }] });
+    await runtime.receive({ type: 'call', id: 2, method: 'fail', args: [] });
+    expect(sent).toEqual([
+      { type: 'result', id: 1, result: { ok: true, value: 'hi' } },
+      { type: 'result', id: 2, result: { ok: false, error: { name: 'Error', message: 'No such image.', code: 'not_found' } } },
+    ]);
+  });
+
+  it('refuses unknown methods, inherited properties and internals without the prefix; allows prefixed internals', async () => {
+    const { runtime, sent } = runtimeWith(jobService().service);
+    await runtime.receive({ type: 'call', id: 1, method: 'secret', args: [] });
+    await runtime.receive({ type: 'call', id: 2, method: 'internal:toString', args: [] });
+    await runtime.receive({ type: 'call', id: 3, method: 'constructor', args: [] });
+    await runtime.receive({ type: 'call', id: 4, method: 'internal:secret', args: [] });
+    expect(sent.map((message) => message.type === 'result' && (message.result.ok ? message.result.value : message.result.error.code))).toEqual([
+      'invalid', 'invalid', 'invalid', 'only for main',
+    ]);
+  });
+
+  it('ignores malformed messages with a warning', async () => {
+    const { runtime, sent, warnings } = runtimeWith(jobService().service);
+    await runtime.receive({ type: 'call', method: 'echo' });
+    expect(sent).toEqual([]);
+    expect(warnings[0]).toMatch(/malformed/);
+  });
+
+  it('forwards events, and on stop cancels the job, waits for its checkpoint, then refuses calls', async () => {
+    const { service, checkpoints } = jobService();
+    const { runtime, sent } = runtimeWith(service);
+    await runtime.receive({ type: 'call', id: 1, method: 'startJob', args: [{ stepMs: 5 }] });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await runtime.receive({ type: 'stop', reason: 'window closed' });
+    expect(checkpoints).toHaveLength(1);
+    const stopped = sent.at(-1);
+    expect(stopped).toEqual({ type: 'stopped', cancelledJobs: ['job-1'] });
+    expect(sent.filter((message) => message.type === 'event').length).toBe(checkpoints[0]);
+    await runtime.receive({ type: 'call', id: 2, method: 'echo', args: [{ text: 'late' }] });
+    expect(sent.at(-1)).toMatchObject({ type: 'result', id: 2, result: { ok: false, error: { code: 'busy' } } });
+  });
+});
+
+describe('dawnFlagsFromEnvironment', () => {
+  it('is empty by default (core/ml/backend.ts asks Dawn for a high-performance adapter)', () => {
+    expect(dawnFlagsFromEnvironment({})).toEqual([]);
+  });
+
+  it('turns the overrides into Dawn options', () => {
+    expect(dawnFlagsFromEnvironment({ LOOKTWICE_GPU_BACKEND: 'Vulkan', LOOKTWICE_GPU_ADAPTER: 'NVIDIA H200', LOOKTWICE_DAWN_FLAGS: 'enable-dawn-features=allow_unsafe_apis,dump_shaders; ' }))
+      .toEqual(['backend=vulkan', 'adapter=NVIDIA H200', 'enable-dawn-features=allow_unsafe_apis,dump_shaders']);
+  });
+
+  it('rejects an unknown backend or a malformed flag by name', () => {
+    expect(() => dawnFlagsFromEnvironment({ LOOKTWICE_GPU_BACKEND: 'cuda' })).toThrow(/LOOKTWICE_GPU_BACKEND/);
+    expect(() => dawnFlagsFromEnvironment({ LOOKTWICE_DAWN_FLAGS: 'oops' })).toThrow(/LOOKTWICE_DAWN_FLAGS/);
+  });
+});
+
+describe('the engine entry in a child process (real service, real SQLite)', () => {
+  const ENTRY = path.resolve('electron/engine/entry.ts');
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+  function startEngine(args: string[]) {
+    const child = fork(ENTRY, args, { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    cleanups.push(() => child.kill());
+    const events: Array<{ name: string; payload: unknown }> = [];
+    const warnings: string[] = [];
+    const host = new EngineHost(childProcessPort(child), { onEvent: (name, payload) => events.push({ name, payload }), warn: (message) => warnings.push(message) });
+    return { child, host, events, warnings, stderr: () => stderr };
+  }
+
+  it('serves the contract over the protocol and stops cleanly', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looktwice-engine-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const dbPath = path.join(dir, 'library.db');
+    const { child, host, stderr } = startEngine(['--db', dbPath]);
+    await host.ready.catch((error: Error) => {
+      throw new Error(`${error.message}\n${stderr()}`);
+    });
+
+    const api = remoteApi(API_METHODS, host) as unknown as { getLibrary(): Promise<LibraryInfo>; getJob(p: { jobId: string }): Promise<unknown> };
+    const library = await api.getLibrary();
+    expect(library.dbPath).toBe(path.resolve(dbPath));
+    expect(library.images).toBe(0);
+    expect(fs.existsSync(dbPath)).toBe(true);
+
+    const missing = await api.getJob({ jobId: 'nope' }).catch((error: unknown) => error);
+    expect(missing).toMatchObject({ name: 'ApiError', code: 'not_found' });
+
+    expect(await host.callInternal('thumbnail', ['a'.repeat(64)])).toBeNull();
+    expect(await host.call('internal:nope', [])).toMatchObject({ ok: false, error: { code: 'invalid' } });
+    expect(await host.call('close', [])).toMatchObject({ ok: false, error: { code: 'invalid' } });
+
+    const outcome = await host.stop('test', 10_000);
+    expect(outcome).toEqual({ clean: true, cancelledJobs: [] });
+    expect(host.alive).toBe(false);
+    expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    expect(await host.call('getLibrary', [])).toMatchObject({ ok: false, error: { message: /not running/ } });
+  });
+
+  it('reports a start-up failure instead of hanging', async () => {
+    const { host, warnings } = startEngine([]);
+    await expect(host.ready).rejects.toThrow(/exited/);
+    expect(warnings.join('\n')).toMatch(/--db/);
+  });
+});
