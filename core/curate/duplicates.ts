@@ -1,0 +1,319 @@
+/**
+ * Exact and near-duplicate groups.
+ *
+ * Exact: several paths with the same content hash (one image row), or different files whose
+ * decoded pixels are identical (same picture re-saved with other metadata/container).
+ * Near: candidate pairs come from nearest-neighbour search on a tiny normalised grey descriptor
+ * (and on the mirrored descriptor, so flips are found) and, when a trained model exists, on the
+ * embeddings; each candidate is then judged on perceptual-hash distances (dHash, pHash; each
+ * against the other's mirror too) and cosine similarities, with thresholds from
+ * NEAR_DUPLICATE_THRESHOLDS (see there how they were calibrated). Pairs become groups by
+ * union-find; each group gets a keeper (keeper.ts) and a one-line "why".
+ */
+import type { Db } from '../store/db.ts';
+import { CurateRepository, type CatalogFile, type ImageFeatures } from '../store/curate.repository.ts';
+import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
+import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { UnionFind } from './union-find.ts';
+import { hammingWords, hexToWords } from './hashes.ts';
+import { chooseKeeper } from './keeper.ts';
+import { ensureFeatures } from './features.service.ts';
+import { DESCRIPTOR_SIDE, mirrorGrid, pixelHash } from './image-features.ts';
+import { findNeighbours } from './neighbours.ts';
+
+/** One duplicate group as the CLI (`dedup --json`), the UI and export see it. */
+export interface DuplicateGroup {
+  kind: 'exact' | 'near';
+  /** Absolute path of the suggested copy to keep (also in members). */
+  keep: string;
+  /** Every present path in the group, keeper first, then alphabetical. */
+  members: string[];
+  /** Image ids of the group (one per distinct content), ascending. */
+  imageIds: number[];
+  keepImageId: number;
+  /** 1 for exact groups; for near groups the weakest link's similarity (cosine, 0..1). */
+  similarity: number;
+  /** Why this keeper, in words. */
+  why: string;
+}
+
+/**
+ * Thresholds for "near duplicate". Calibrated on the near-duplicate set of bench/dedup-quality
+ * (real wallpaper photos with re-encode, resize, crop, brightness and flip edits): Hamming
+ * distances of unrelated pairs start around 20 bits for pHash and dHash, edited copies stay below
+ * ~12 except crops; the descriptor cosine of unrelated photos stays below ~0.8 while edited copies
+ * including 10 % crops score above ~0.85. Rules are OR-ed; the hash rule needs both hashes to
+ * agree so that one coincidence cannot merge two photos.
+ */
+export const NEAR_DUPLICATE_THRESHOLDS = {
+  /** pHash and dHash both within these many bits (of 64). */
+  phashBits: 12,
+  dhashBits: 14,
+  /** Or: descriptor cosine at least this, and pHash within descriptorPhashBits. */
+  descriptorCosine: 0.9,
+  descriptorPhashBits: 26,
+  /** Or: embedding cosine at least this and descriptor cosine at least embeddingDescriptorCosine. */
+  embeddingCosine: 0.95,
+  embeddingDescriptorCosine: 0.6,
+};
+export type NearDuplicateThresholds = typeof NEAR_DUPLICATE_THRESHOLDS;
+
+export interface FindDuplicatesOptions {
+  /** The library's data folder, so features can be computed from thumbnails (faster). */
+  dataDir?: string;
+  /** Include groups the user marked "keep all" (export wants them, to keep splits leak-free). */
+  includeDismissed?: boolean;
+  /** Use embeddings of this run (default: the newest run with embeddings; false: hashes only). */
+  embeddingRunId?: number | false;
+  /** Neighbours examined per image (default 8). */
+  neighbours?: number;
+  thresholds?: Partial<NearDuplicateThresholds>;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+}
+
+/** The evidence about one pair of images. */
+export interface PairEvidence {
+  dhashBits: number;
+  phashBits: number;
+  descriptorCosine: number;
+  embeddingCosine: number | null;
+  mirrored: boolean;
+}
+
+function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, dim: number): number {
+  let s = 0;
+  for (let d = 0; d < dim; d++) s += a[aOffset + d]! * b[bOffset + d]!;
+  return s;
+}
+
+/** Decides whether a pair's evidence makes it a near duplicate. */
+export function isNearDuplicate(e: PairEvidence, t: NearDuplicateThresholds = NEAR_DUPLICATE_THRESHOLDS): boolean {
+  if (e.phashBits <= t.phashBits && e.dhashBits <= t.dhashBits) return true;
+  if (e.descriptorCosine >= t.descriptorCosine && e.phashBits <= t.descriptorPhashBits) return true;
+  if (e.embeddingCosine !== null && e.embeddingCosine >= t.embeddingCosine && e.descriptorCosine >= t.embeddingDescriptorCosine) return true;
+  return false;
+}
+
+interface ImageEntry {
+  imageId: number;
+  files: CatalogFile[];
+  features: ImageFeatures | undefined;
+  words: { d: [number, number]; dm: [number, number]; p: [number, number]; pm: [number, number] } | null;
+}
+
+/**
+ * Finds exact and near-duplicate groups among present files. Computes missing pixel features
+ * first (cached, incremental). Groups the user dismissed ("keep all") are left out unless
+ * includeDismissed. Stable: groups ordered by their keeper's path.
+ */
+export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions = {}): Promise<DuplicateGroup[]> {
+  const thresholds = { ...NEAR_DUPLICATE_THRESHOLDS, ...options.thresholds };
+  const repository = new CurateRepository(db);
+  const { features } = await ensureFeatures(db, { dataDir: options.dataDir, signal: options.signal, onProgress: options.onProgress });
+  throwIfCancelled(options.signal);
+
+  const byImage = new Map<number, CatalogFile[]>();
+  for (const file of repository.presentFiles()) {
+    const list = byImage.get(file.imageId);
+    if (list) list.push(file);
+    else byImage.set(file.imageId, [file]);
+  }
+  const images: ImageEntry[] = [...byImage.entries()].sort((a, b) => a[0] - b[0]).map(([imageId, files]) => {
+    const f = features.get(imageId);
+    const words = f?.dhash && f.dhashMirror && f.phash && f.phashMirror
+      ? { d: hexToWords(f.dhash), dm: hexToWords(f.dhashMirror), p: hexToWords(f.phash), pm: hexToWords(f.phashMirror) }
+      : null;
+    return { imageId, files, features: f, words };
+  });
+  const indexOfImage = new Map(images.map((entry, i) => [entry.imageId, i]));
+  const count = images.length;
+  const all = new UnionFind(count);
+  const exactOnly = new UnionFind(count);
+  const edgeSimilarity = new Map<number, number>(); // root-agnostic: min similarity per final group, filled later
+  const edges: Array<{ a: number; b: number; similarity: number }> = [];
+
+  // Descriptors [N, S²] and their mirrors; images without one get a zero row (never similar).
+  const side = DESCRIPTOR_SIDE;
+  const dim = side * side;
+  const descriptors = new Float32Array(count * dim);
+  const mirrored = new Float32Array(count * dim);
+  images.forEach((entry, i) => {
+    const d = entry.features?.descriptor;
+    if (d && d.length === dim) {
+      descriptors.set(d, i * dim);
+      mirrored.set(mirrorGrid(d, side), i * dim);
+    }
+  });
+
+  // Embeddings, when a trained model has embedded these images.
+  let embeddingRows: Int32Array | null = null;
+  let embeddingVectors: Float32Array | null = null;
+  let embeddingDim = 0;
+  if (options.embeddingRunId !== false) {
+    const embeddings = new EmbeddingsRepository(db);
+    const runId = options.embeddingRunId ?? embeddings.latestRunWithEmbeddings();
+    if (runId !== null) {
+      const matrix = embeddings.load(runId);
+      embeddingDim = matrix.dim;
+      embeddingRows = new Int32Array(count).fill(-1);
+      embeddingVectors = matrix.vectors;
+      matrix.imageIds.forEach((imageId, row) => {
+        const i = indexOfImage.get(imageId);
+        if (i !== undefined) embeddingRows![i] = row;
+      });
+    }
+  }
+
+  const evidence = (a: number, b: number): PairEvidence | null => {
+    const wa = images[a]!.words;
+    const wb = images[b]!.words;
+    if (!wa || !wb) return null;
+    const direct = {
+      dhashBits: hammingWords(wa.d[0], wa.d[1], wb.d[0], wb.d[1]),
+      phashBits: hammingWords(wa.p[0], wa.p[1], wb.p[0], wb.p[1]),
+      descriptorCosine: dot(descriptors, a * dim, descriptors, b * dim, dim),
+    };
+    const flipped = {
+      dhashBits: hammingWords(wa.d[0], wa.d[1], wb.dm[0], wb.dm[1]),
+      phashBits: hammingWords(wa.p[0], wa.p[1], wb.pm[0], wb.pm[1]),
+      descriptorCosine: dot(descriptors, a * dim, mirrored, b * dim, dim),
+    };
+    const score = (o: typeof direct): number => o.descriptorCosine - (o.phashBits + o.dhashBits) / 128;
+    const best = score(flipped) > score(direct) ? { ...flipped, mirrored: true } : { ...direct, mirrored: false };
+    let embeddingCosine: number | null = null;
+    if (embeddingRows && embeddingVectors) {
+      const ra = embeddingRows[a]!;
+      const rb = embeddingRows[b]!;
+      if (ra >= 0 && rb >= 0) embeddingCosine = dot(embeddingVectors, ra * embeddingDim, embeddingVectors, rb * embeddingDim, embeddingDim);
+    }
+    return { ...best, embeddingCosine };
+  };
+
+  // 1. Exact: the same content at several paths is one image (handled when building groups);
+  //    different files with identical hashes and size may hold identical pixels.
+  const byHashes = new Map<string, number[]>();
+  images.forEach((entry, i) => {
+    const f = entry.features;
+    if (!f?.dhash || !f.phash) return;
+    const first = entry.files[0]!;
+    const key = `${f.dhash}:${f.phash}:${first.width}x${first.height}`;
+    const list = byHashes.get(key);
+    if (list) list.push(i);
+    else byHashes.set(key, [i]);
+  });
+  for (const list of byHashes.values()) {
+    if (list.length < 2) continue;
+    const hashes: string[] = [];
+    for (const i of list) {
+      const entry = images[i]!;
+      let hash = entry.features?.pixelHash ?? null;
+      if (!hash) {
+        try {
+          hash = await pixelHash(entry.files[0]!.path);
+          repository.setPixelHash(entry.imageId, hash);
+        } catch {
+          hash = `unreadable:${entry.imageId}`;
+        }
+      }
+      hashes.push(hash);
+    }
+    for (let x = 0; x < list.length; x++) {
+      for (let y = x + 1; y < list.length; y++) {
+        if (hashes[x] === hashes[y]) {
+          all.union(list[x]!, list[y]!);
+          exactOnly.union(list[x]!, list[y]!);
+          edges.push({ a: list[x]!, b: list[y]!, similarity: 1 });
+        }
+      }
+    }
+  }
+  throwIfCancelled(options.signal);
+
+  // 2. Near: candidates from neighbours in descriptor space (direct and mirrored) and embeddings.
+  const k = Math.min(options.neighbours ?? 8, Math.max(1, count - 1));
+  const candidates = new Set<number>(); // a * count + b with a < b
+  const addCandidates = (indices: Int32Array, rowToImage: (row: number) => number, baseToImage: (row: number) => number): void => {
+    for (let row = 0; row < indices.length / k; row++) {
+      const a = rowToImage(row);
+      for (let j = 0; j < k; j++) {
+        const neighbour = indices[row * k + j]!;
+        if (neighbour < 0) continue;
+        const b = baseToImage(neighbour);
+        if (a === b || b < 0 || a < 0) continue;
+        candidates.add(a < b ? a * count + b : b * count + a);
+      }
+    }
+  };
+  if (count > 1) {
+    const identity = (row: number): number => row;
+    const direct = await findNeighbours(descriptors, descriptors, dim, k, { excludeSelf: true, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours' });
+    addCandidates(direct.indices, identity, identity);
+    const flips = await findNeighbours(mirrored, descriptors, dim, k, { excludeSelf: true, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-mirrored' });
+    addCandidates(flips.indices, identity, identity);
+    if (embeddingRows && embeddingVectors) {
+      const embedded = new Int32Array(count);
+      let rows = 0;
+      for (let i = 0; i < count; i++) if (embeddingRows[i]! >= 0) embedded[rows++] = i;
+      const packed = new Float32Array(rows * embeddingDim);
+      for (let r = 0; r < rows; r++) {
+        const source = embeddingRows[embedded[r]!]!;
+        packed.set(embeddingVectors.subarray(source * embeddingDim, (source + 1) * embeddingDim), r * embeddingDim);
+      }
+      if (rows > 1) {
+        const kEmbedding = Math.min(k, rows - 1);
+        const result = await findNeighbours(packed, packed, embeddingDim, kEmbedding, { excludeSelf: true, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-embeddings' });
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < kEmbedding; j++) {
+            const neighbour = result.indices[r * kEmbedding + j]!;
+            if (neighbour < 0) continue;
+            const a = embedded[r]!;
+            const b = embedded[neighbour]!;
+            if (a !== b) candidates.add(a < b ? a * count + b : b * count + a);
+          }
+        }
+      }
+    }
+  }
+  for (const key of candidates) {
+    const a = Math.floor(key / count);
+    const b = key % count;
+    if (exactOnly.find(a) === exactOnly.find(b)) continue;
+    const e = evidence(a, b);
+    if (!e || !isNearDuplicate(e, thresholds)) continue;
+    all.union(a, b);
+    edges.push({ a, b, similarity: Math.max(e.descriptorCosine, e.embeddingCosine ?? -1) });
+  }
+  edgeSimilarity.clear();
+  for (const edge of edges) {
+    const root = all.find(edge.a);
+    edgeSimilarity.set(root, Math.min(edgeSimilarity.get(root) ?? 1, edge.similarity));
+  }
+
+  // 3. Groups: union-find components with ≥ 2 images, plus single images at several paths.
+  const dismissed = options.includeDismissed ? [] : repository.keepAllSets();
+  const groups: DuplicateGroup[] = [];
+  const components = all.groups(1);
+  for (const component of components) {
+    const files = component.flatMap((i) => images[i]!.files);
+    if (files.length < 2) continue;
+    const root = all.find(component[0]!);
+    const exact = component.every((i) => exactOnly.find(i) === exactOnly.find(component[0]!));
+    const paths = new Set(files.map((f) => f.path));
+    if (dismissed.some((set) => [...paths].every((p) => set.has(p)))) continue;
+    const { keep, why } = chooseKeeper(files);
+    const members = [keep.path, ...files.map((f) => f.path).filter((p) => p !== keep.path).sort()];
+    const similarity = exact ? 1 : Math.round((edgeSimilarity.get(root) ?? 1) * 1e4) / 1e4;
+    groups.push({
+      kind: exact ? 'exact' : 'near',
+      keep: keep.path,
+      members,
+      imageIds: component.map((i) => images[i]!.imageId).sort((x, y) => x - y),
+      keepImageId: keep.imageId,
+      similarity,
+      why,
+    });
+  }
+  groups.sort((x, y) => (x.keep < y.keep ? -1 : x.keep > y.keep ? 1 : 0));
+  return groups;
+}

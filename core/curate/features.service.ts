@@ -1,0 +1,88 @@
+/**
+ * Keeps the per-image feature cache (curate_features) complete: computes pixel features for
+ * images that have none yet (or an old version), from the thumbnail when one exists (fast) or
+ * else the first present file. Incremental: a rerun only touches new images. A file that cannot
+ * be decoded gets a row with its error, so it is reported once and not retried every run.
+ */
+import path from 'node:path';
+import fs from 'node:fs';
+import type { Db } from '../store/db.ts';
+import { CurateRepository, type ImageFeatures } from '../store/curate.repository.ts';
+import { RateMeter, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { FEATURES_VERSION, computePixelFeatures } from './image-features.ts';
+
+export interface FeatureJobOptions {
+  /** The library's data folder (thumbnails live there); without it files are decoded. */
+  dataDir?: string;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Decodes running at once (sharp uses its own threads; 2–4 keeps the CPU busy). */
+  concurrency?: number;
+}
+
+/** Smallest thumbnail side worth using: below this, sharpness scores would mostly measure the thumbnail. */
+const MIN_THUMBNAIL_PX = 192;
+
+/** Computes missing features; returns every image's features (current version) and any errors. */
+export async function ensureFeatures(db: Db, options: FeatureJobOptions = {}): Promise<{ features: Map<number, ImageFeatures>; errors: Array<{ path: string; reason: string }> }> {
+  const repository = new CurateRepository(db);
+  const missing = repository.imagesMissingFeatures(FEATURES_VERSION);
+  const errors: Array<{ path: string; reason: string }> = [];
+  if (missing.length > 0) {
+    const pathsByImage = new Map<number, string>();
+    for (const file of repository.presentFiles()) if (!pathsByImage.has(file.imageId)) pathsByImage.set(file.imageId, file.path);
+    const meter = new RateMeter();
+    const concurrency = Math.max(1, options.concurrency ?? 3);
+    let done = 0;
+    let pending: ImageFeatures[] = [];
+    const flush = (): void => {
+      if (pending.length) repository.upsertFeatures(pending);
+      pending = [];
+    };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < missing.length) {
+        throwIfCancelled(options.signal);
+        const imageId = missing[next++]!;
+        const filePath = pathsByImage.get(imageId);
+        if (!filePath) continue;
+        const row = await featuresFor(repository, imageId, filePath, options.dataDir);
+        if (row.error) errors.push({ path: filePath, reason: row.error });
+        pending.push(row);
+        done++;
+        if (pending.length >= 200) flush();
+        options.onProgress?.({ phase: 'curate:analyse', done, total: missing.length, ...meter.update(done, missing.length) });
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      flush(); // keep what was computed, so a cancelled run resumes where it stopped
+    }
+  }
+  return { features: repository.features(FEATURES_VERSION), errors };
+}
+
+async function featuresFor(repository: CurateRepository, imageId: number, filePath: string, dataDir: string | undefined): Promise<ImageFeatures> {
+  const empty: ImageFeatures = {
+    imageId, version: FEATURES_VERSION, source: 'file', dhash: null, dhashMirror: null, phash: null, phashMirror: null,
+    descriptor: null, laplacianVariance: null, brightness: null, contrast: null, entropyBits: null, darkFraction: null,
+    brightFraction: null, pixelHash: null, error: null,
+  };
+  const thumbnail = dataDir ? repository.largestThumbnail(imageId) : undefined;
+  let source: string = filePath;
+  let sourceKind: 'thumbnail' | 'file' = 'file';
+  if (thumbnail && dataDir && Math.max(thumbnail.width, thumbnail.height) >= MIN_THUMBNAIL_PX) {
+    const thumbnailPath = path.join(dataDir, thumbnail.relpath);
+    if (fs.existsSync(thumbnailPath)) {
+      source = thumbnailPath;
+      sourceKind = 'thumbnail';
+    }
+  }
+  try {
+    const features = await computePixelFeatures(source);
+    return { ...empty, ...features, source: sourceKind };
+  } catch (error) {
+    return { ...empty, source: sourceKind, error: `cannot decode ${source}: ${(error as Error).message}` };
+  }
+}

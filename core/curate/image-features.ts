@@ -1,0 +1,153 @@
+/**
+ * Pixel features of one image, computed from a small greyscale decode (sharp): perceptual hashes
+ * of the image and of its mirror (so flipped copies match), a tiny normalised grey descriptor
+ * for the near-duplicate check, and the quality scores behind the flags (sharpness, exposure,
+ * information). Cached per image in curate_features; bump FEATURES_VERSION when this changes.
+ */
+import crypto from 'node:crypto';
+import sharp from 'sharp';
+import { dhashFromGrey9x8, phashFromGrey32 } from './hashes.ts';
+
+/** Version of the feature code; rows of another version are recomputed. */
+export const FEATURES_VERSION = 1;
+/** Side of the descriptor grid: DESCRIPTOR_SIDE² numbers per image. */
+export const DESCRIPTOR_SIDE = 16;
+/** Long side (px) at which sharpness and exposure are measured, so scores compare across sizes. */
+export const ANALYSIS_SIZE_PX = 256;
+
+export interface PixelFeatures {
+  dhash: string;
+  dhashMirror: string;
+  phash: string;
+  phashMirror: string;
+  /** [DESCRIPTOR_SIDE²] zero-mean, L2-normalised grey; all zeros for a uniform image. */
+  descriptor: Float32Array;
+  laplacianVariance: number;
+  brightness: number;
+  contrast: number;
+  entropyBits: number;
+  darkFraction: number;
+  brightFraction: number;
+}
+
+/** Resamples a grey image (fill, aspect ignored) to width × height bytes. */
+async function resampleGrey(grey: Buffer, width: number, height: number, toWidth: number, toHeight: number): Promise<Uint8Array> {
+  const data = await sharp(grey, { raw: { width, height, channels: 1 } })
+    .resize(toWidth, toHeight, { fit: 'fill', kernel: 'cubic' })
+    .extractChannel(0) // sharp would otherwise hand back sRGB (3 channels) for 1-channel input
+    .raw()
+    .toBuffer();
+  if (data.length !== toWidth * toHeight) throw new Error(`resampled grey image has ${data.length} bytes, expected ${toWidth * toHeight}`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/** Reverses each row of a row-major grid: the grid of the left-right mirrored image. */
+export function mirrorGrid<T extends ArrayLike<number> & { slice(): T; [i: number]: number }>(grid: T, width: number): T {
+  const out = grid.slice();
+  const height = grid.length / width;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) out[y * width + x] = grid[y * width + width - 1 - x]!;
+  }
+  return out;
+}
+
+/** Zero-mean, unit-L2 copy of a grid (all zeros when the grid is constant). */
+export function normaliseDescriptor(grid: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(grid.length);
+  let mean = 0;
+  for (let i = 0; i < grid.length; i++) mean += grid[i]!;
+  mean /= grid.length;
+  let norm = 0;
+  for (let i = 0; i < grid.length; i++) {
+    const v = grid[i]! - mean;
+    out[i] = v;
+    norm += v * v;
+  }
+  norm = Math.sqrt(norm);
+  // Below ~0.5 grey level of spread per pixel the "pattern" is quantisation noise.
+  if (norm < 0.5 * Math.sqrt(grid.length)) return out.fill(0);
+  for (let i = 0; i < out.length; i++) out[i]! /= norm;
+  return out;
+}
+
+/** Sharpness and exposure statistics of a grey image (bytes, row-major). */
+export function qualityScores(grey: Uint8Array, width: number, height: number) {
+  const histogram = new Float64Array(256);
+  let sum = 0;
+  let sumSquares = 0;
+  let dark = 0;
+  let bright = 0;
+  for (let i = 0; i < grey.length; i++) {
+    const v = grey[i]!;
+    histogram[v]! += 1;
+    sum += v;
+    sumSquares += v * v;
+    if (v < 16) dark++;
+    if (v > 239) bright++;
+  }
+  const count = Math.max(1, grey.length);
+  const brightness = sum / count;
+  const contrast = Math.sqrt(Math.max(0, sumSquares / count - brightness * brightness));
+  let entropyBits = 0;
+  for (const h of histogram) {
+    if (h > 0) {
+      const p = h / count;
+      entropyBits -= p * Math.log2(p);
+    }
+  }
+  // Variance of the 4-neighbour Laplacian over the interior (Pech-Pacheco et al. 2000).
+  let lapSum = 0;
+  let lapSquares = 0;
+  let lapCount = 0;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      const l = 4 * grey[i]! - grey[i - 1]! - grey[i + 1]! - grey[i - width]! - grey[i + width]!;
+      lapSum += l;
+      lapSquares += l * l;
+      lapCount++;
+    }
+  }
+  const lapMean = lapCount ? lapSum / lapCount : 0;
+  const laplacianVariance = lapCount ? lapSquares / lapCount - lapMean * lapMean : 0;
+  return { laplacianVariance, brightness, contrast, entropyBits, darkFraction: dark / count, brightFraction: bright / count };
+}
+
+/**
+ * Decodes `input` (a file path or encoded bytes) to grey at ≤ ANALYSIS_SIZE_PX and computes
+ * every pixel feature. EXIF orientation is applied first. Throws when sharp cannot decode it.
+ */
+export async function computePixelFeatures(input: string | Buffer): Promise<PixelFeatures> {
+  const { data, info } = await sharp(input, { failOn: 'none' })
+    .rotate()
+    .greyscale()
+    .resize(ANALYSIS_SIZE_PX, ANALYSIS_SIZE_PX, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const grey = info.channels === 1 ? data : extractFirstChannel(data, info.channels);
+  const { width, height } = info;
+  const grid9x8 = await resampleGrey(grey, width, height, 9, 8);
+  const grid32 = await resampleGrey(grey, width, height, 32, 32);
+  const grid16 = await resampleGrey(grey, width, height, DESCRIPTOR_SIDE, DESCRIPTOR_SIDE);
+  const greyBytes = new Uint8Array(grey.buffer, grey.byteOffset, grey.length);
+  return {
+    dhash: dhashFromGrey9x8(grid9x8),
+    dhashMirror: dhashFromGrey9x8(mirrorGrid(grid9x8, 9)),
+    phash: phashFromGrey32(grid32),
+    phashMirror: phashFromGrey32(mirrorGrid(grid32, 32)),
+    descriptor: normaliseDescriptor(grid16),
+    ...qualityScores(greyBytes, width, height),
+  };
+}
+
+function extractFirstChannel(data: Buffer, channels: number): Buffer {
+  const out = Buffer.alloc(data.length / channels);
+  for (let i = 0; i < out.length; i++) out[i] = data[i * channels]!;
+  return out;
+}
+
+/** sha256 of the decoded, oriented RGBA pixels plus size: equal for the same picture in any container. */
+export async function pixelHash(filePath: string): Promise<string> {
+  const { data, info } = await sharp(filePath, { failOn: 'none' }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return crypto.createHash('sha256').update(`${info.width}x${info.height}:`).update(data).digest('hex');
+}

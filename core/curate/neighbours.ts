@@ -1,0 +1,102 @@
+/**
+ * k-nearest neighbours for curation, choosing how to run: exact blocked search (knn.ts) in this
+ * thread for small inputs, split across worker threads (one per core) for larger ones. Scores
+ * are inner products, i.e. cosine similarity for L2-normalised rows.
+ */
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, RateMeter, type ProgressListener } from '../common/progress.ts';
+import { knnSearch, type KnnResult } from './knn.ts';
+
+export interface NeighbourOptions {
+  excludeSelf?: boolean;
+  /** Worker threads to use (default: available cores, at most 8; 1 = this thread). */
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  phase?: string;
+}
+
+// Workers run TypeScript through tsx: Node 20 loads a worker's entry before `--import` hooks
+// apply, so a small CommonJS bootstrap registers tsx and then imports the real entry.
+const WORKER_BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+const { pathToFileURL } = require('node:url');
+import(pathToFileURL(workerData.tsxApi).href)
+  .then(({ register }) => { register(); return import(pathToFileURL(workerData.entry).href); });
+`;
+const workerEntry = (): string => fileURLToPath(new URL('./knn-worker.ts', import.meta.url));
+// The ESM build of tsx's API (its CommonJS build cannot register hooks inside a worker).
+const tsxApiPath = (): string => createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+
+/** Below this many multiply-adds a single thread wins over starting workers. */
+const PARALLEL_MIN_WORK = 2e8;
+
+/** Exact top-k neighbours of every query row among the base rows (both [rows, dim]). */
+export async function findNeighbours(queries: Float32Array, base: Float32Array, dim: number, k: number, options: NeighbourOptions = {}): Promise<KnnResult> {
+  const queryCount = queries.length / dim;
+  const baseCount = base.length / dim;
+  const phase = options.phase ?? 'curate:neighbours';
+  const meter = new RateMeter();
+  const report = (done: number): void => options.onProgress?.({ phase, done, total: queryCount, ...meter.update(done, queryCount) });
+  const available = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const threads = Math.max(1, Math.min(options.threads ?? Math.min(8, available), Math.ceil(queryCount / 256)));
+  if (threads === 1 || queryCount * baseCount * dim < PARALLEL_MIN_WORK) {
+    const result = knnSearch(queries, base, dim, k, { excludeSelf: options.excludeSelf, signal: options.signal, onBlock: report });
+    return result;
+  }
+  return knnParallel(queries, base, dim, k, threads, options, report);
+}
+
+function shared(array: Float32Array): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(array.byteLength);
+  new Float32Array(buffer).set(array);
+  return buffer;
+}
+
+async function knnParallel(queries: Float32Array, base: Float32Array, dim: number, k: number, threads: number, options: NeighbourOptions, report: (done: number) => void): Promise<KnnResult> {
+  const queryCount = queries.length / dim;
+  const sharedQueries = shared(queries);
+  const sharedBase = queries === base ? sharedQueries : shared(base);
+  const indices = new Int32Array(queryCount * k);
+  const scores = new Float32Array(queryCount * k);
+  const doneByWorker = new Array<number>(threads).fill(0);
+  const workers: Worker[] = [];
+  const onAbort = (): void => {
+    for (const worker of workers) void worker.terminate();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(Array.from({ length: threads }, (_, w) => {
+      const queryStart = Math.floor((queryCount * w) / threads);
+      const queryEnd = Math.floor((queryCount * (w + 1)) / threads);
+      return new Promise<void>((resolve, reject) => {
+        const worker = new Worker(WORKER_BOOTSTRAP, {
+          eval: true,
+          workerData: { entry: workerEntry(), tsxApi: tsxApiPath(), queries: sharedQueries, base: sharedBase, dim, k, excludeSelf: options.excludeSelf ?? false, queryStart, queryEnd },
+        });
+        workers.push(worker);
+        worker.on('message', (message: { type: 'progress'; done: number } | { type: 'done'; indices: Int32Array; scores: Float32Array }) => {
+          if (message.type === 'progress') {
+            doneByWorker[w] = message.done;
+            report(doneByWorker.reduce((a, b) => a + b, 0));
+          } else {
+            indices.set(message.indices, queryStart * k);
+            scores.set(message.scores, queryStart * k);
+            resolve();
+          }
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => {
+          if (options.signal?.aborted) reject(new CancelledError());
+          else if (code !== 0) reject(new Error(`k-NN worker stopped with code ${code}`));
+        });
+      });
+    }));
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  return { k, indices, scores };
+}
