@@ -1,0 +1,270 @@
+/**
+ * Active learning: which images the user should label next. Two regimes:
+ *   - cold start (no probe yet): the images most *typical* of the library's groups — the sample
+ *     nearest each k-means centroid (cf. TypiClust, Hacohen et al. 2022: with very few labels,
+ *     typical beats uncertain), or, once some labels exist, the images farthest from them;
+ *   - with a probe: uncertainty × diversity. The pool is the most uncertain images by margin
+ *     (top-1 − top-2 calibrated probability, Scheffer et al. 2001); inside it, a k-center greedy
+ *     pass (Sener & Savarese 2018) scores each image by (1 − margin) × its cosine distance to the
+ *     nearest labeled or already picked image, so one batch is not twenty near-copies.
+ * Every pick carries a reason in user words.
+ */
+import { throwIfCancelled } from '../common/progress.ts';
+import { randomInt, seededRandom, type RandomSource } from './seeded-random.ts';
+
+export interface SuggestInput {
+  /** Candidate (unlabeled) embeddings [N, dim]. */
+  features: Float32Array;
+  dim: number;
+  /** Calibrated probe probabilities for the candidates [N, C], or null when there is no probe. */
+  probabilities?: Float32Array | null;
+  classNames?: readonly string[];
+  /** Embeddings already labeled [M, dim] (diversity is measured against them too). */
+  labeledFeatures?: Float32Array | null;
+  /** How many suggestions. */
+  count: number;
+  /** Uncertain images considered for the diversity pass (default max(20 × count, 1,000)). */
+  poolSize?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface SuggestionPick {
+  /** Row of the candidate in `features`. */
+  index: number;
+  kind: 'typical' | 'unexplored' | 'uncertain';
+  /** 1 − margin, or null without a probe. */
+  uncertainty: number | null;
+  /** Cosine distance to the nearest labeled or previously picked image (NaN when none). */
+  distance: number;
+  predictedClass: number | null;
+  confidence: number | null;
+  reason: string;
+}
+
+/** Rows scaled to unit length (zero rows stay zero): cosine similarity becomes a dot product. */
+function normalizedRows(features: Float32Array, dim: number, rows?: readonly number[]): Float32Array {
+  const count = rows ? rows.length : features.length / dim;
+  const out = new Float32Array(count * dim);
+  for (let k = 0; k < count; k++) {
+    const source = (rows ? rows[k]! : k) * dim;
+    let norm = 0;
+    for (let d = 0; d < dim; d++) norm += features[source + d]! * features[source + d]!;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let d = 0; d < dim; d++) out[k * dim + d] = features[source + d]! * scale;
+  }
+  return out;
+}
+
+function dotRows(a: Float32Array, aRow: number, b: Float32Array, bRow: number, dim: number): number {
+  let s0 = 0, s1 = 0;
+  const x = aRow * dim, y = bRow * dim;
+  let d = 0;
+  for (; d + 1 < dim; d += 2) {
+    s0 += a[x + d]! * b[y + d]!;
+    s1 += a[x + d + 1]! * b[y + d + 1]!;
+  }
+  if (d < dim) s0 += a[x + d]! * b[y + d]!;
+  return s0 + s1;
+}
+
+/** For each row of `pool` [P, D], the cosine distance to its nearest row of `centres` [M, D]. */
+function nearestDistances(pool: Float32Array, centres: Float32Array, dim: number, signal?: AbortSignal): Float64Array {
+  const poolCount = pool.length / dim;
+  const centreCount = centres.length / dim;
+  const out = new Float64Array(poolCount).fill(Infinity);
+  for (let i = 0; i < poolCount; i++) {
+    if (i % 1024 === 0) throwIfCancelled(signal);
+    let best = Infinity;
+    for (let m = 0; m < centreCount; m++) best = Math.min(best, 1 - dotRows(pool, i, centres, m, dim));
+    out[i] = best;
+  }
+  return out;
+}
+
+function percent(value: number): string {
+  return `${Math.round(value * 100)} %`;
+}
+
+/** Lloyd's k-means (k-means++ seeding) on unit rows; returns, per cluster, the member nearest its centre and the size. */
+function typicalPicks(unit: Float32Array, dim: number, count: number, random: RandomSource, signal?: AbortSignal): Array<{ row: number; size: number }> {
+  const total = unit.length / dim;
+  const k = Math.min(count, total);
+  const centres = new Float32Array(k * dim);
+  // k-means++ seeding: each next centre drawn with probability ∝ squared distance.
+  const nearest = new Float64Array(total).fill(Infinity);
+  let chosen = randomInt(random, total);
+  for (let c = 0; c < k; c++) {
+    centres.set(unit.subarray(chosen * dim, (chosen + 1) * dim), c * dim);
+    let sum = 0;
+    for (let i = 0; i < total; i++) {
+      const distance = Math.max(0, 1 - dotRows(unit, i, centres, c, dim));
+      nearest[i] = Math.min(nearest[i]!, distance * distance);
+      sum += nearest[i]!;
+    }
+    let target = random() * sum;
+    chosen = total - 1;
+    for (let i = 0; i < total; i++) {
+      target -= nearest[i]!;
+      if (target <= 0) {
+        chosen = i;
+        break;
+      }
+    }
+  }
+  const assignment = new Int32Array(total);
+  for (let iteration = 0; iteration < 10; iteration++) {
+    throwIfCancelled(signal);
+    for (let i = 0; i < total; i++) {
+      let best = 0, bestSimilarity = -Infinity;
+      for (let c = 0; c < k; c++) {
+        const similarity = dotRows(unit, i, centres, c, dim);
+        if (similarity > bestSimilarity) {
+          bestSimilarity = similarity;
+          best = c;
+        }
+      }
+      assignment[i] = best;
+    }
+    centres.fill(0);
+    for (let i = 0; i < total; i++) {
+      const c = assignment[i]!;
+      for (let d = 0; d < dim; d++) centres[c * dim + d]! += unit[i * dim + d]!;
+    }
+    for (let c = 0; c < k; c++) {
+      let norm = 0;
+      for (let d = 0; d < dim; d++) norm += centres[c * dim + d]! ** 2;
+      const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let d = 0; d < dim; d++) centres[c * dim + d]! *= scale;
+    }
+  }
+  const best = new Int32Array(k).fill(-1);
+  const bestSimilarity = new Float64Array(k).fill(-Infinity);
+  const sizes = new Int32Array(k);
+  for (let i = 0; i < total; i++) {
+    const c = assignment[i]!;
+    sizes[c]! += 1;
+    const similarity = dotRows(unit, i, centres, c, dim);
+    if (similarity > bestSimilarity[c]!) {
+      bestSimilarity[c] = similarity;
+      best[c] = i;
+    }
+  }
+  const picks: Array<{ row: number; size: number }> = [];
+  for (let c = 0; c < k; c++) if (best[c]! >= 0) picks.push({ row: best[c]!, size: sizes[c]! });
+  return picks.sort((a, b) => b.size - a.size);
+}
+
+/**
+ * Picks up to `count` candidates to label next, best first, each with its reason.
+ * Deterministic for a seed.
+ */
+export function suggestForLabeling(input: SuggestInput): SuggestionPick[] {
+  const { features, dim, count } = input;
+  const total = dim > 0 ? features.length / dim : 0;
+  if (count <= 0 || total === 0) return [];
+  const random = seededRandom(input.seed ?? 0);
+  const labeledUnit = input.labeledFeatures && input.labeledFeatures.length > 0 ? normalizedRows(input.labeledFeatures, dim) : null;
+  const probabilities = input.probabilities ?? null;
+  const names = input.classNames ?? [];
+  const className = (c: number) => names[c] ?? `class ${c}`;
+
+  if (!probabilities) {
+    if (!labeledUnit) {
+      // Cold start: cluster a sample of the library and take the most typical image of each group.
+      const sampleRows = total > 20_000 ? Array.from({ length: 20_000 }, () => randomInt(random, total)) : undefined;
+      const unit = normalizedRows(features, dim, sampleRows);
+      const sampleCount = unit.length / dim;
+      return typicalPicks(unit, dim, count, random, input.signal).map(({ row, size }) => ({
+        index: sampleRows ? sampleRows[row]! : row,
+        kind: 'typical' as const,
+        uncertainty: null,
+        distance: NaN,
+        predictedClass: null,
+        confidence: null,
+        reason: `typical of a group of about ${percent(size / sampleCount)} of the unlabeled images`,
+      }));
+    }
+  }
+
+  // Pool: the most uncertain candidates (or a random sample when there is no probe).
+  const classCount = probabilities ? probabilities.length / total : 0;
+  const top1 = new Int32Array(total), top2 = new Int32Array(total);
+  const uncertainty = new Float64Array(total).fill(1);
+  if (probabilities) {
+    for (let i = 0; i < total; i++) {
+      let a = 0, b = -1;
+      for (let c = 1; c < classCount; c++) {
+        const p = probabilities[i * classCount + c]!;
+        if (p > probabilities[i * classCount + a]!) {
+          b = a;
+          a = c;
+        } else if (b < 0 || p > probabilities[i * classCount + b]!) b = c;
+      }
+      top1[i] = a;
+      top2[i] = b;
+      const margin = probabilities[i * classCount + a]! - (b >= 0 ? probabilities[i * classCount + b]! : 0);
+      uncertainty[i] = 1 - margin;
+    }
+  }
+  const poolSize = Math.min(total, input.poolSize ?? Math.max(20 * count, 1000));
+  let pool: number[];
+  if (probabilities) {
+    pool = Array.from({ length: total }, (_, i) => i).sort((a, b) => uncertainty[b]! - uncertainty[a]! || a - b).slice(0, poolSize);
+  } else {
+    pool = total <= poolSize ? Array.from({ length: total }, (_, i) => i) : Array.from({ length: poolSize }, () => randomInt(random, total));
+    pool = [...new Set(pool)];
+  }
+  const unit = normalizedRows(features, dim, pool);
+  const distance = labeledUnit ? nearestDistances(unit, labeledUnit, dim, input.signal) : new Float64Array(pool.length).fill(1);
+  let maxDistance = 0;
+  for (const d of distance) if (Number.isFinite(d)) maxDistance = Math.max(maxDistance, d);
+  const distanceScale = maxDistance > 0 ? 1 / maxDistance : 1;
+
+  const picks: SuggestionPick[] = [];
+  const taken = new Uint8Array(pool.length);
+  for (let round = 0; round < Math.min(count, pool.length); round++) {
+    throwIfCancelled(input.signal);
+    let best = -1, bestScore = -Infinity;
+    for (let k = 0; k < pool.length; k++) {
+      if (taken[k]) continue;
+      const score = uncertainty[pool[k]!]! * Math.min(1, distance[k]! * distanceScale);
+      if (score > bestScore) {
+        bestScore = score;
+        best = k;
+      }
+    }
+    if (best < 0) break;
+    taken[best] = 1;
+    const index = pool[best]!;
+    const nearestDistance = distance[best]!;
+    const far = nearestDistance * distanceScale > 0.75;
+    let reason: string;
+    if (probabilities) {
+      const p1 = probabilities[index * classCount + top1[index]!]!;
+      const p2 = top2[index]! >= 0 ? probabilities[index * classCount + top2[index]!]! : 0;
+      reason = top2[index]! >= 0
+        ? `the probe is unsure: ${className(top1[index]!)} ${percent(p1)} vs ${className(top2[index]!)} ${percent(p2)}`
+        : `the probe is unsure: ${className(top1[index]!)} ${percent(p1)}`;
+      if (far) reason += '; unlike anything labeled so far';
+    } else {
+      reason = 'unlike anything labeled so far';
+    }
+    picks.push({
+      index,
+      kind: probabilities ? 'uncertain' : 'unexplored',
+      uncertainty: probabilities ? uncertainty[index]! : null,
+      distance: Number.isFinite(nearestDistance) ? nearestDistance : NaN,
+      predictedClass: probabilities ? top1[index]! : null,
+      confidence: probabilities ? probabilities[index * classCount + top1[index]!]! : null,
+      reason,
+    });
+    // k-center update: distances now also count the image just picked.
+    for (let k = 0; k < pool.length; k++) {
+      if (taken[k]) continue;
+      const d = 1 - dotRows(unit, k, unit, best, dim);
+      if (d < distance[k]!) distance[k] = d;
+    }
+  }
+  return picks;
+}

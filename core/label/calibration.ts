@@ -1,0 +1,79 @@
+/**
+ * Confidence calibration by temperature scaling (Guo et al. 2017, "On Calibration of Modern
+ * Neural Networks"): one scalar T > 0 divides the logits so that softmax(z / T) has minimal
+ * negative log-likelihood on held-out predictions. It changes no arg-max, only how sure the
+ * probe claims to be; the expected calibration error (ECE) measures the result.
+ */
+
+/** Mean negative log-likelihood of softmax(logits / T) [N, C] for `labels`. */
+export function negativeLogLikelihood(logits: Float32Array, classCount: number, labels: ArrayLike<number>, temperature: number): number {
+  const count = labels.length;
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const offset = i * classCount;
+    let max = -Infinity;
+    for (let c = 0; c < classCount; c++) max = Math.max(max, logits[offset + c]! / temperature);
+    let sum = 0;
+    for (let c = 0; c < classCount; c++) sum += Math.exp(logits[offset + c]! / temperature - max);
+    total += Math.log(sum) + max - logits[offset + labels[i]!]! / temperature;
+  }
+  return count === 0 ? 0 : total / count;
+}
+
+/**
+ * The temperature in [0.05, 20] minimising held-out NLL, by golden-section search on log T (the
+ * NLL is unimodal in T for fixed logits). Returns 1 when there is nothing to fit on.
+ */
+export function fitTemperature(logits: Float32Array, classCount: number, labels: ArrayLike<number>): number {
+  if (labels.length === 0) return 1;
+  const objective = (logTemperature: number) => negativeLogLikelihood(logits, classCount, labels, Math.exp(logTemperature));
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  let low = Math.log(0.05);
+  let high = Math.log(20);
+  let a = high - ratio * (high - low);
+  let b = low + ratio * (high - low);
+  let fa = objective(a);
+  let fb = objective(b);
+  for (let iteration = 0; iteration < 60 && high - low > 1e-4; iteration++) {
+    if (fa < fb) {
+      high = b;
+      b = a;
+      fb = fa;
+      a = high - ratio * (high - low);
+      fa = objective(a);
+    } else {
+      low = a;
+      a = b;
+      fa = fb;
+      b = low + ratio * (high - low);
+      fb = objective(b);
+    }
+  }
+  return Math.exp((low + high) / 2);
+}
+
+/**
+ * Expected calibration error over `bins` equal-width confidence bins: Σ_b (n_b / N) · |acc_b − conf_b|
+ * (Naeini et al. 2015). `probabilities` [N, C].
+ */
+export function expectedCalibrationError(probabilities: Float32Array, classCount: number, labels: ArrayLike<number>, bins = 10): number {
+  const count = labels.length;
+  const binCount = new Float64Array(bins);
+  const binCorrect = new Float64Array(bins);
+  const binConfidence = new Float64Array(bins);
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    for (let c = 1; c < classCount; c++) if (probabilities[i * classCount + c]! > probabilities[i * classCount + best]!) best = c;
+    const confidence = probabilities[i * classCount + best]!;
+    const bin = Math.min(bins - 1, Math.floor(confidence * bins));
+    binCount[bin]! += 1;
+    binConfidence[bin]! += confidence;
+    if (best === labels[i]) binCorrect[bin]! += 1;
+  }
+  let error = 0;
+  for (let b = 0; b < bins; b++) {
+    if (binCount[b] === 0) continue;
+    error += (binCount[b]! / count) * Math.abs(binCorrect[b]! / binCount[b]! - binConfidence[b]! / binCount[b]!);
+  }
+  return count === 0 ? 0 : error;
+}
