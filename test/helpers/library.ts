@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openLibrary, type Library } from '../../core/store/db.ts';
+import { ingestFolders, type IngestOptions, type IngestReport } from '../../core/library/ingest.service.ts';
 
 export interface TempLibrary {
   /** The temp folder holding everything below. */
@@ -41,4 +42,12 @@ export function tempLibrary(prefix = 'looktwice-test-'): TempLibrary {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Ingests `folders` (default: the temp library's photos folder) with the real ingest service
+ * and returns its report. `options` are IngestOptions (signal, onProgress, concurrency, …).
+ */
+export async function ingestFolder(temp: TempLibrary, folders: readonly string[] = [temp.photosDir], options: IngestOptions = {}): Promise<IngestReport> {
+  return ingestFolders(temp.library, folders, options);
 }

@@ -1,0 +1,110 @@
+/**
+ * `looktwice ingest <folder...>` — bring folders into the library (incremental: only new,
+ * changed and moved files are read). With --json, stdout is exactly
+ * {"added","updated","unchanged","moved","missing","failed":[{"path","reason"}]}.
+ * Exit 0 when the run completed (even with failed files); 1 when it could not proceed (the
+ * database cannot be opened, or none of the folders exists); 130 when stopped by Ctrl-C.
+ */
+import { ingestFolders, type IngestOptions, type IngestReport, type IngestSummary } from '../../library/ingest.service.ts';
+import { openLibrary } from '../../store/db.ts';
+import { COMMON_OPTIONS, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { UsageError, type CliIo, type Command } from '../command.ts';
+import { ProgressBar, formatDuration } from '../progress-bar.ts';
+
+export const INGEST_OPTIONS = {
+  ...COMMON_OPTIONS,
+  concurrency: { type: 'string' },
+  'max-megapixels': { type: 'string' },
+} as const;
+
+const USAGE = `usage: looktwice ingest <folder...> [--db PATH] [--json] [--concurrency N] [--max-megapixels N]
+
+Scans the folders recursively and catalogues every JPEG, PNG, WebP, TIFF, GIF and AVIF image:
+content hash, size, dimensions, EXIF, a 256 px thumbnail and perceptual hashes (dHash, pHash).
+Running it again only reads new and changed files; moved files keep their identity; deleted
+files are marked missing. Your photos are only ever read.
+
+  --db PATH             library database (default: library.db in the per-user app data folder)
+  --json                print exactly one JSON document on stdout:
+                        {"added","updated","unchanged","moved","missing","failed":[{"path","reason"}]}
+  --concurrency N       files processed at once (default: CPU cores + 1)
+  --max-megapixels N    refuse images larger than this without decoding them (default 268)
+
+Exit status: 0 when the run completed, even if some files failed; 1 when it could not proceed
+(database not writable, none of the folders exists); 130 when stopped with Ctrl-C.`;
+
+/** The JSON the CLI prints: exactly the documented keys, in order. */
+export function summaryJson(summary: IngestSummary): IngestSummary {
+  return {
+    added: summary.added,
+    updated: summary.updated,
+    unchanged: summary.unchanged,
+    moved: summary.moved,
+    missing: summary.missing,
+    failed: summary.failed.map((f) => ({ path: f.path, reason: f.reason })),
+  };
+}
+
+/** Ingest options from the parsed command line. */
+export function ingestOptionsFrom(values: { concurrency?: string; 'max-megapixels'?: string }, io: CliIo, bar: ProgressBar): IngestOptions {
+  const options: IngestOptions = { signal: io.signal, onProgress: bar.update };
+  if (values.concurrency !== undefined) options.concurrency = positiveInt('concurrency', values.concurrency, 1);
+  if (values['max-megapixels'] !== undefined) options.maxPixels = positiveInt('max-megapixels', values['max-megapixels'], 268) * 1e6;
+  return options;
+}
+
+const MAX_FAILURES_LISTED = 20;
+
+/** Human lines for an ingest report (shared with `curate`). */
+export function formatIngestReport(report: IngestReport): string[] {
+  const seconds = report.elapsedMs / 1000;
+  const processed = report.added + report.updated + report.moved + report.failed.length;
+  const lines = [
+    `${report.cancelled ? 'Stopped early' : 'Ingested'}: ${report.scanned} image files in ${report.roots.filter((r) => r.exists).length} folder(s), ${formatDuration(seconds)}` +
+      (processed > 0 && seconds > 0 ? ` (${(processed / seconds).toFixed(1)} files/s read)` : ''),
+    `  added ${report.added} · updated ${report.updated} · unchanged ${report.unchanged} · moved ${report.moved} · missing ${report.missing} · failed ${report.failed.length}`,
+  ];
+  if (report.failed.length > 0) {
+    lines.push('Could not ingest:');
+    for (const failure of report.failed.slice(0, MAX_FAILURES_LISTED)) lines.push(`  ${failure.path}: ${failure.reason}`);
+    if (report.failed.length > MAX_FAILURES_LISTED) lines.push(`  … and ${report.failed.length - MAX_FAILURES_LISTED} more (--json lists them all)`);
+  }
+  if (report.cancelled) lines.push('Stopped by Ctrl-C: everything processed so far is saved; run the same command again to resume.');
+  return lines;
+}
+
+/** Exit code for a finished ingest: 130 if cancelled, 1 if no folder existed, else 0. */
+export function ingestExitCode(report: IngestReport): number {
+  if (report.cancelled) return 130;
+  if (report.roots.length > 0 && report.roots.every((r) => !r.exists)) return 1;
+  return 0;
+}
+
+export const ingestCommand: Command = {
+  name: 'ingest',
+  summary: 'catalogue photo folders (incremental: only new or changed files are read)',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv, INGEST_OPTIONS);
+    if (values.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (positionals.length === 0) throw new UsageError('give at least one folder to ingest');
+    const bar = new ProgressBar(io.stderr);
+    const options = ingestOptionsFrom(values, io, bar);
+    const library = openLibrary(resolveDbPath(values.db, io.env));
+    let report: IngestReport;
+    try {
+      report = await ingestFolders(library, positionals, options);
+    } finally {
+      bar.done();
+      library.close();
+    }
+    const code = ingestExitCode(report);
+    if (values.json) io.stdout.write(`${JSON.stringify(summaryJson(report))}\n`);
+    else io.stdout.write(`${formatIngestReport(report).join('\n')}\n`);
+    if (code === 1) io.stderr.write(`looktwice ingest: none of the folders exists: ${report.roots.map((r) => r.path).join(', ')}\n`);
+    return code;
+  },
+};

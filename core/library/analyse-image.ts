@@ -1,0 +1,142 @@
+/**
+ * Everything ingest learns from an image's pixels, from one decode: format, dimensions after
+ * EXIF orientation, EXIF, a thumbnail (WebP, longest side 256 px) and the perceptual hashes.
+ * The decode is sharp (libvips) straight to thumbnail size, so JPEG and WebP use shrink-on-load
+ * and a 12-megapixel photo is never held at full size. The header is checked against a pixel
+ * limit before anything is decoded (decompression bombs).
+ */
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { parseExif, type ExifSummary } from './exif.ts';
+import { describeNonImage, sniffFormat, type ImageFormatName } from './formats.ts';
+import { DHASH_INPUT_HEIGHT_PX, DHASH_INPUT_WIDTH_PX, PHASH_INPUT_SIZE_PX, dctHash, differenceHash } from './perceptual-hash.ts';
+
+/** Default pixel limit: sharp's own default, 0x3FFF × 0x3FFF ≈ 268 megapixels. */
+export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
+/** Longest side of the catalogue thumbnail. */
+export const THUMBNAIL_SIZE_PX = 256;
+const THUMBNAIL_WEBP = { quality: 80, effort: 2 } as const;
+
+/** An input that is not an image we can catalogue; `message` is the reason shown to the user. */
+export class ImageRejectedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'ImageRejectedError';
+  }
+}
+
+export interface AnalysedImage {
+  format: ImageFormatName;
+  /** After EXIF orientation is applied. */
+  width: number;
+  height: number;
+  exif: ExifSummary;
+  thumbnail: { bytes: Buffer; width: number; height: number };
+  dhash: string;
+  phash: string;
+}
+
+export interface AnalyseOptions {
+  maxPixels?: number;
+  thumbnailSizePx?: number;
+}
+
+function formatName(metadata: Metadata): ImageFormatName | null {
+  switch (metadata.format) {
+    case 'jpeg': case 'png': case 'webp': case 'tiff': case 'gif': return metadata.format;
+    case 'heif': return metadata.compression === 'av1' ? 'avif' : 'heic';
+    default: return null;
+  }
+}
+
+function decodeFailure(error: unknown, format: string): ImageRejectedError {
+  const message = ((error as Error).message ?? String(error)).split('\n')[0]!.trim();
+  if (/premature end|truncat|unexpected end|end of (file|stream)|read error|Not enough data/i.test(message)) {
+    return new ImageRejectedError(`truncated or corrupt ${format} data: ${message}`);
+  }
+  if (/exceeds pixel limit/i.test(message)) return new ImageRejectedError(`image is over the pixel limit: ${message}`);
+  if (format === 'heic' && /unsupported|codec|plugin|decoder/i.test(message)) {
+    return new ImageRejectedError(`HEIC (HEVC-coded) images cannot be decoded by this build of libvips: ${message}`);
+  }
+  return new ImageRejectedError(`cannot decode ${format} image: ${message}`);
+}
+
+/** Greyscale pixels of `raw` resized to width×height (fit: fill), one byte each. */
+async function greyPixels(raw: Buffer, info: OutputInfo, width: number, height: number): Promise<Uint8Array> {
+  const grey = await sharp(raw, { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 } })
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .resize(width, height, { fit: 'fill' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+  if (grey.length !== width * height) throw new Error(`internal: expected ${width * height} grey pixels, got ${grey.length}`);
+  return grey;
+}
+
+/**
+ * Analyses an image given as its bytes (or a path, for files too large to keep in memory).
+ * Throws ImageRejectedError with a specific reason for anything that is not a usable image.
+ */
+export async function analyseImage(input: Buffer | string, options: AnalyseOptions = {}): Promise<AnalysedImage> {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const sizePx = options.thumbnailSizePx ?? THUMBNAIL_SIZE_PX;
+  if (Buffer.isBuffer(input)) {
+    if (input.length === 0) throw new ImageRejectedError('empty file (0 bytes)');
+    const sniffed = sniffFormat(input.subarray(0, 64));
+    if (!sniffed) throw new ImageRejectedError(`not an image: the content is not JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIC (${describeNonImage(input.subarray(0, 64))})`);
+  }
+
+  // 1. Header only: nothing is decoded yet.
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new ImageRejectedError(`unreadable image header: ${((error as Error).message ?? '').split('\n')[0]}`);
+  }
+  const format = formatName(metadata);
+  if (!format) throw new ImageRejectedError(`unsupported image format "${metadata.format}"`);
+  const storedWidth = metadata.width ?? 0;
+  const storedHeight = metadata.height ?? 0;
+  if (storedWidth <= 0 || storedHeight <= 0) throw new ImageRejectedError(`${format} header has no valid dimensions`);
+  const pixels = storedWidth * storedHeight;
+  if (pixels > maxPixels) {
+    const mp = (n: number): string => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} megapixels`;
+    throw new ImageRejectedError(
+      `image is ${storedWidth}×${storedHeight} = ${mp(pixels)}, over the limit of ${mp(maxPixels)} (decompression-bomb guard); not decoded`,
+    );
+  }
+  const width = metadata.autoOrient?.width ?? storedWidth;
+  const height = metadata.autoOrient?.height ?? storedHeight;
+
+  // 2. One decode, oriented and shrunk to thumbnail size, as raw sRGB(A).
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: true, sequentialRead: true })
+      .resize(sizePx, sizePx, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw decodeFailure(error, format);
+  }
+  const { data, info } = decoded;
+  const channels = info.channels as 1 | 2 | 3 | 4;
+
+  // 3. Thumbnail and hashes from the small decode; EXIF from the block sharp already found.
+  const [thumbnail, phashGrey, dhashGrey, parsedExif] = await Promise.all([
+    sharp(data, { raw: { width: info.width, height: info.height, channels } }).webp(THUMBNAIL_WEBP).toBuffer(),
+    greyPixels(data, info, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX),
+    greyPixels(data, info, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX),
+    parseExif(metadata.exif ?? (format === 'tiff' && Buffer.isBuffer(input) ? input : undefined)),
+  ]);
+  const exif: ExifSummary = { ...parsedExif, orientation: parsedExif.orientation ?? metadata.orientation ?? null };
+  return {
+    format,
+    width,
+    height,
+    exif,
+    thumbnail: { bytes: thumbnail, width: info.width, height: info.height },
+    dhash: differenceHash(dhashGrey),
+    phash: dctHash(phashGrey),
+  };
+}
