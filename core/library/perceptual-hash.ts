@@ -65,7 +65,8 @@ export function dctHash(grey: Uint8Array): string {
     for (let u = 0; u < keep; u += 1) {
       let sum = 0;
       for (let y = 0; y < n; y += 1) sum += rows[y * keep + u]! * DCT_COSINES[v * n + y]!;
-      coefficients[v * keep + u] = sum;
+      // Rounding noise (~1e-10) must not decide bits: a flat image has exactly zero AC energy.
+      coefficients[v * keep + u] = Math.abs(sum) < 1e-6 ? 0 : sum;
     }
   }
   const sorted = Array.from(coefficients).sort((a, b) => a - b);

@@ -2,8 +2,9 @@
  * Reusable test helpers for every area (real SQLite, real sharp — never mocks):
  * - tempLibrary(): a temp folder with an open, migrated library and an empty photos/ folder
  * - ingestFolder(temp, folders?, options?): the real ingest of temp.photosDir (or folders)
+ * - normalisedDump(library): id-free sorted rows of the catalogue, to compare two libraries
  * - writeImage(path, {width, height, pattern, seed, ...}): a real, deterministic image file
  * - renderPixels / encodeImage / seededRandom: the same pixels without touching the disk
  */
-export { tempLibrary, ingestFolder, type TempLibrary } from './library.ts';
+export { tempLibrary, ingestFolder, normalisedDump, type TempLibrary } from './library.ts';
 export { writeImage, encodeImage, renderPixels, seededRandom, type WriteImageOptions, type ImageFormat, type ImagePattern } from './images.ts';

@@ -51,3 +51,33 @@ export function tempLibrary(prefix = 'looktwice-test-'): TempLibrary {
 export async function ingestFolder(temp: TempLibrary, folders: readonly string[] = [temp.photosDir], options: IngestOptions = {}): Promise<IngestReport> {
   return ingestFolders(temp.library, folders, options);
 }
+
+/**
+ * The catalogue as plain, id-free rows, sorted, for comparing two libraries (e.g. a run that
+ * was killed and resumed against a clean run): images by content hash, files by path,
+ * thumbnails, perceptual hashes, ingest errors, folders, and the thumbnail files on disk.
+ */
+export function normalisedDump(library: Library): Record<string, unknown[]> {
+  const { db } = library;
+  const all = (sql: string): unknown[] => db.prepare(sql).all();
+  const thumbnailFiles: string[] = [];
+  const root = path.join(library.dataDir, 'thumbnails');
+  if (fs.existsSync(root)) {
+    for (const shard of fs.readdirSync(root).sort()) {
+      for (const name of fs.readdirSync(path.join(root, shard)).sort()) if (!name.includes('.partial-')) thumbnailFiles.push(`${shard}/${name}`);
+    }
+  }
+  return {
+    images: all(`SELECT content_hash, byte_size, width, height, format, taken_at, camera_make, camera_model, orientation,
+                        gps_lat, gps_lon, exif_json FROM images ORDER BY content_hash`),
+    files: all(`SELECT f.path, f.status, f.size, f.mtime_ms, i.content_hash, d.path AS folder FROM files f
+                JOIN images i ON i.id = f.image_id LEFT JOIN folders d ON d.id = f.folder_id ORDER BY f.path`),
+    thumbnails: all(`SELECT i.content_hash, t.size_px, t.relpath, t.width, t.height FROM thumbnails t JOIN images i ON i.id = t.image_id
+                     ORDER BY i.content_hash, t.size_px`),
+    perceptualHashes: all(`SELECT i.content_hash, p.kind, p.hash FROM perceptual_hashes p JOIN images i ON i.id = p.image_id
+                           ORDER BY i.content_hash, p.kind`),
+    ingestErrors: all('SELECT path, reason FROM ingest_errors ORDER BY path'),
+    folders: all('SELECT path FROM folders ORDER BY path'),
+    thumbnailFiles,
+  };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import sharp from 'sharp';
+import { analyseImage } from '../../core/library/analyse-image.ts';
+import { dctHash, differenceHash, hammingDistance } from '../../core/library/perceptual-hash.ts';
+import { encodeImage, seededRandom, tempLibrary, writeImage } from '../helpers/index.ts';
+
+describe('perceptual hashes', () => {
+  it('dHash has closed-form values for flat and monotone rows', () => {
+    expect(differenceHash(new Uint8Array(72).fill(100))).toBe('0000000000000000');
+    const rising = new Uint8Array(72).map((_, i) => (i % 9) * 20);
+    expect(differenceHash(rising)).toBe('ffffffffffffffff');
+    const falling = new Uint8Array(72).map((_, i) => 200 - (i % 9) * 20);
+    expect(differenceHash(falling)).toBe('0000000000000000');
+  });
+
+  it('pHash of a flat image keeps only the DC term; a reference DCT agrees on a random image', () => {
+    expect(dctHash(new Uint8Array(1024).fill(77))).toBe('8000000000000000');
+    // Slow reference: the full 32×32 DCT-II straight from its definition.
+    const random = seededRandom(5);
+    const grey = new Uint8Array(1024).map(() => Math.floor(random() * 256));
+    const coefficients: number[] = [];
+    for (let v = 0; v < 8; v++) {
+      for (let u = 0; u < 8; u++) {
+        let sum = 0;
+        for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) sum += grey[y * 32 + x]! * Math.cos(((2 * x + 1) * u * Math.PI) / 64) * Math.cos(((2 * y + 1) * v * Math.PI) / 64);
+        coefficients.push(sum);
+      }
+    }
+    const sorted = [...coefficients].sort((a, b) => a - b);
+    const median = (sorted[31]! + sorted[32]!) / 2;
+    const bits = coefficients.map((c) => (c > median ? '1' : '0')).join('');
+    const expected = BigInt(`0b${bits}`).toString(16).padStart(16, '0');
+    expect(dctHash(grey)).toBe(expected);
+  });
+
+  it('hammingDistance counts differing bits', () => {
+    expect(hammingDistance('0000000000000000', '0000000000000000')).toBe(0);
+    expect(hammingDistance('0000000000000000', 'ffffffffffffffff')).toBe(64);
+    expect(hammingDistance('8000000000000001', '0000000000000000')).toBe(2);
+    expect(() => hammingDistance('abc', '0000000000000000')).toThrow(/16 hex/);
+  });
+
+  it('near duplicates (rescaled, recompressed) are close; different photos are far', async () => {
+    const temp = tempLibrary();
+    try {
+      const original = await analyseImage(await encodeImage({ width: 640, height: 480, format: 'png', pattern: 'shapes', seed: 11 }));
+      const source = await sharp(await encodeImage({ width: 640, height: 480, format: 'png', pattern: 'shapes', seed: 11 })).resize(320).jpeg({ quality: 40 }).toBuffer();
+      const nearDuplicate = await analyseImage(source);
+      const other = await analyseImage(await sharp(await writeImage(path.join(temp.photosDir, 'o.png'), { width: 640, height: 480, pattern: 'shapes', seed: 12 })).toBuffer());
+      expect(hammingDistance(original.dhash, nearDuplicate.dhash)).toBeLessThanOrEqual(6);
+      expect(hammingDistance(original.phash, nearDuplicate.phash)).toBeLessThanOrEqual(6);
+      expect(hammingDistance(original.dhash, other.dhash)).toBeGreaterThan(12);
+      expect(hammingDistance(original.phash, other.phash)).toBeGreaterThan(12);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
