@@ -17,12 +17,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { openLibrary } from '../core/store/db.ts';
-import { findDuplicateGroups, isNearDuplicate, type PairEvidence } from '../core/curate/duplicates.ts';
+import { NEAR_DUPLICATE_THRESHOLDS, featureView, findDuplicateGroups, isNearDuplicate, pairEvidence, type PairEvidence } from '../core/curate/duplicates.ts';
 import { ensureFeatures } from '../core/curate/features.service.ts';
 import { hamming } from '../core/curate/hashes.ts';
-import { DESCRIPTOR_SIDE, mirrorGrid } from '../core/curate/image-features.ts';
 import { UnionFind } from '../core/curate/union-find.ts';
 
 const PACKAGES = ['ukui-wallpapers', 'mate-backgrounds', 'lomiri-wallpapers-20.04', 'lomiri-wallpapers-16.04'];
@@ -51,7 +50,7 @@ function sourcePhotos(): string[] {
   return [...new Set(files)].sort();
 }
 
-type Edit = { suffix: string; make: (original: sharp.Sharp, width: number, height: number) => sharp.Sharp };
+type Edit = { suffix: string; make: (original: Sharp, width: number, height: number) => Sharp };
 const EDITS: Edit[] = [
   { suffix: 'q50.jpg', make: (s) => s.jpeg({ quality: 50 }) },
   { suffix: 'small.jpg', make: (s, w) => s.resize(Math.round(w / 2)).jpeg({ quality: 85 }) },
@@ -161,30 +160,19 @@ for (const bits of [6, 10]) {
 if (calibrate) {
   // Distributions over every pair: positives (same source) and negatives, per signal.
   const groupOf = new Map(set.map((item) => [item.path, item.group]));
-  const dim = DESCRIPTOR_SIDE * DESCRIPTOR_SIDE;
+  const dims = library.db.prepare('SELECT f.path, i.width, i.height FROM files f JOIN images i ON i.id = f.image_id').all() as Array<{ path: string; width: number; height: number }>;
+  const sizeOf = new Map(dims.map((d) => [d.path, d]));
+  const views = rows.map((row) => featureView(features.get(row.imageId), sizeOf.get(row.path)!.width, sizeOf.get(row.path)!.height));
   const positives: PairEvidence[] = [];
   const negatives: PairEvidence[] = [];
   const labels: string[] = [];
   for (let i = 0; i < rows.length; i++) {
     for (let j = i + 1; j < rows.length; j++) {
-      const fa = features.get(rows[i]!.imageId)!;
-      const fb = features.get(rows[j]!.imageId)!;
-      if (!fa.descriptor || !fb.descriptor || !fa.dhash || !fb.dhash || !fa.phash || !fb.phash) continue;
-      const mirror = mirrorGrid(fb.descriptor, DESCRIPTOR_SIDE);
-      let direct = 0;
-      let flipped = 0;
-      for (let d = 0; d < dim; d++) {
-        direct += fa.descriptor[d]! * fb.descriptor[d]!;
-        flipped += fa.descriptor[d]! * mirror[d]!;
-      }
-      const useMirror = flipped > direct;
-      const e: PairEvidence = {
-        dhashBits: Math.min(hamming(fa.dhash, fb.dhash), hamming(fa.dhash, fb.dhashMirror!)),
-        phashBits: Math.min(hamming(fa.phash, fb.phash), hamming(fa.phash, fb.phashMirror!)),
-        descriptorCosine: Math.max(direct, flipped),
-        embeddingCosine: null,
-        mirrored: useMirror,
-      };
+      const va = views[i];
+      const vb = views[j];
+      if (!va || !vb) continue;
+      // Force the crop check on every pair above the candidate floor, to see its distribution.
+      const e = pairEvidence(va, vb, null, { ...NEAR_DUPLICATE_THRESHOLDS, phashBits: -1, descriptorCosine: 2, colourDistance: 9 });
       if (groupOf.get(rows[i]!.path) === groupOf.get(rows[j]!.path)) {
         positives.push(e);
         if (!isNearDuplicate(e)) labels.push(`missed ${path.basename(rows[i]!.path)} ~ ${path.basename(rows[j]!.path)} ${JSON.stringify(e)}`);
@@ -205,6 +193,9 @@ if (calibrate) {
       phashBits: quantiles(list.map((e) => e.phashBits), qs),
       dhashBits: quantiles(list.map((e) => e.dhashBits), qs),
       descriptorCosine: quantiles(list.map((e) => e.descriptorCosine), qs),
+      colourDistance: quantiles(list.map((e) => e.colourDistance), qs),
+      cropCorrelation: quantiles(list.filter((e) => e.cropCorrelation !== null).map((e) => e.cropCorrelation!), qs),
+      cropChecked: list.filter((e) => e.cropCorrelation !== null).length,
     }));
   }
   const falseFirst = [...labels.filter((l) => l.startsWith('false')), ...labels.filter((l) => l.startsWith('missed'))];

@@ -66,7 +66,7 @@ export async function ensureFeatures(db: Db, options: FeatureJobOptions = {}): P
 async function featuresFor(repository: CurateRepository, imageId: number, filePath: string, dataDir: string | undefined): Promise<ImageFeatures> {
   const empty: ImageFeatures = {
     imageId, version: FEATURES_VERSION, source: 'file', dhash: null, dhashMirror: null, phash: null, phashMirror: null,
-    descriptor: null, laplacianVariance: null, brightness: null, contrast: null, entropyBits: null, darkFraction: null,
+    descriptor: null, grid: null, colour: null, laplacianVariance: null, brightness: null, contrast: null, entropyBits: null, darkFraction: null,
     brightFraction: null, pixelHash: null, error: null,
   };
   const thumbnail = dataDir ? repository.largestThumbnail(imageId) : undefined;

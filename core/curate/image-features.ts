@@ -9,7 +9,9 @@ import sharp from 'sharp';
 import { dhashFromGrey9x8, phashFromGrey32 } from './hashes.ts';
 
 /** Version of the feature code; rows of another version are recomputed. */
-export const FEATURES_VERSION = 1;
+export const FEATURES_VERSION = 2;
+/** Side of the colour layout grid. */
+export const COLOUR_SIDE = 4;
 /** Side of the descriptor grid: DESCRIPTOR_SIDE² numbers per image. */
 export const DESCRIPTOR_SIDE = 16;
 /** Long side (px) at which sharpness and exposure are measured, so scores compare across sizes. */
@@ -22,6 +24,10 @@ export interface PixelFeatures {
   phashMirror: string;
   /** [DESCRIPTOR_SIDE²] zero-mean, L2-normalised grey; all zeros for a uniform image. */
   descriptor: Float32Array;
+  /** [GRID_SIDE²] grey bytes of the whole frame, for the crop-tolerant check. */
+  grid: Uint8Array;
+  /** [4, 4, 3] mean RGB (0..1) per cell of a 4×4 grid. */
+  colour: Float32Array;
   laplacianVariance: number;
   brightness: number;
   contrast: number;
@@ -130,12 +136,17 @@ export async function computePixelFeatures(input: string | Buffer): Promise<Pixe
   const grid32 = await resampleGrey(grey, width, height, 32, 32);
   const grid16 = await resampleGrey(grey, width, height, DESCRIPTOR_SIDE, DESCRIPTOR_SIDE);
   const greyBytes = new Uint8Array(grey.buffer, grey.byteOffset, grey.length);
+  const colourBytes = await sharp(input, { failOn: 'none' }).rotate().removeAlpha().resize(COLOUR_SIDE, COLOUR_SIDE, { fit: 'fill' }).toColourspace('srgb').raw().toBuffer();
+  const colour = new Float32Array(COLOUR_SIDE * COLOUR_SIDE * 3);
+  for (let i = 0; i < colour.length; i++) colour[i] = (colourBytes[i] ?? 0) / 255;
   return {
     dhash: dhashFromGrey9x8(grid9x8),
     dhashMirror: dhashFromGrey9x8(mirrorGrid(grid9x8, 9)),
     phash: phashFromGrey32(grid32),
     phashMirror: phashFromGrey32(mirrorGrid(grid32, 32)),
     descriptor: normaliseDescriptor(grid16),
+    grid: Uint8Array.from(grid32),
+    colour,
     ...qualityScores(greyBytes, width, height),
   };
 }

@@ -32,6 +32,8 @@ export interface ImageFeatures {
   phash: string | null;
   phashMirror: string | null;
   descriptor: Float32Array | null;
+  grid: Uint8Array | null;
+  colour: Float32Array | null;
   laplacianVariance: number | null;
   brightness: number | null;
   contrast: number | null;
@@ -86,7 +88,7 @@ function fromBlob(blob: Buffer | null): Float32Array | null {
 interface FeatureRow {
   image_id: number; version: number; source: 'thumbnail' | 'file';
   dhash: string | null; dhash_mirror: string | null; phash: string | null; phash_mirror: string | null;
-  descriptor: Buffer | null; laplacian_variance: number | null; brightness: number | null; contrast: number | null;
+  descriptor: Buffer | null; grid: Buffer | null; colour: Buffer | null; laplacian_variance: number | null; brightness: number | null; contrast: number | null;
   entropy_bits: number | null; dark_fraction: number | null; bright_fraction: number | null;
   pixel_hash: string | null; error: string | null;
 }
@@ -95,7 +97,7 @@ function featureFromRow(row: FeatureRow): ImageFeatures {
   return {
     imageId: row.image_id, version: row.version, source: row.source,
     dhash: row.dhash, dhashMirror: row.dhash_mirror, phash: row.phash, phashMirror: row.phash_mirror,
-    descriptor: fromBlob(row.descriptor), laplacianVariance: row.laplacian_variance, brightness: row.brightness,
+    descriptor: fromBlob(row.descriptor), grid: row.grid ? new Uint8Array(row.grid) : null, colour: fromBlob(row.colour), laplacianVariance: row.laplacian_variance, brightness: row.brightness,
     contrast: row.contrast, entropyBits: row.entropy_bits, darkFraction: row.dark_fraction,
     brightFraction: row.bright_fraction, pixelHash: row.pixel_hash, error: row.error,
   };
@@ -164,13 +166,20 @@ export class CurateRepository {
   /** Writes (or replaces) feature rows in one transaction. */
   upsertFeatures(rows: readonly ImageFeatures[]): void {
     const statement = this.db.prepare(
-      `INSERT OR REPLACE INTO curate_features (image_id, version, source, dhash, dhash_mirror, phash, phash_mirror, descriptor,
+      `INSERT OR REPLACE INTO curate_features (image_id, version, source, dhash, dhash_mirror, phash, phash_mirror, descriptor, grid, colour,
          laplacian_variance, brightness, contrast, entropy_bits, dark_fraction, bright_fraction, pixel_hash, error)
-       VALUES (@imageId, @version, @source, @dhash, @dhashMirror, @phash, @phashMirror, @descriptor,
+       VALUES (@imageId, @version, @source, @dhash, @dhashMirror, @phash, @phashMirror, @descriptor, @grid, @colour,
          @laplacianVariance, @brightness, @contrast, @entropyBits, @darkFraction, @brightFraction, @pixelHash, @error)`,
     );
     this.db.transaction(() => {
-      for (const row of rows) statement.run({ ...row, descriptor: row.descriptor ? toBlob(row.descriptor) : null });
+      for (const row of rows) {
+        statement.run({
+          ...row,
+          descriptor: row.descriptor ? toBlob(row.descriptor) : null,
+          grid: row.grid ? Buffer.from(row.grid) : null,
+          colour: row.colour ? toBlob(row.colour) : null,
+        });
+      }
     })();
   }
 

@@ -18,6 +18,8 @@ export const m0003Curate: Migration = {
       phash               TEXT,
       phash_mirror        TEXT,
       descriptor          BLOB,                    -- float32 LE, L2-normalised tiny grey image (near-dup check)
+      grid                BLOB,                    -- 32×32 grey bytes (crop-tolerant near-dup check)
+      colour              BLOB,                    -- float32 LE [4, 4, 3] mean RGB 0..1 per cell
       laplacian_variance  REAL,                    -- sharpness: variance of the 3x3 Laplacian at 256 px
       brightness          REAL,                    -- mean luma 0..255
       contrast            REAL,                    -- standard deviation of luma
