@@ -48,7 +48,7 @@ export interface CurateStage {
 export const ingestStage: CurateStage = {
   name: 'ingest',
   async run(context) {
-    const options = ingestOptionsFrom(context.values as { concurrency?: string; 'max-megapixels'?: string }, context.io, context.bar);
+    const options = ingestOptionsFrom(context.values as { concurrency?: string; 'max-megapixels'?: string; 'batch-size'?: string }, context.io, context.bar);
     let report: IngestReport;
     try {
       report = await ingestFolders(context.library, context.folders, options);

@@ -15,9 +15,10 @@ export const INGEST_OPTIONS = {
   ...COMMON_OPTIONS,
   concurrency: { type: 'string' },
   'max-megapixels': { type: 'string' },
+  'batch-size': { type: 'string' },
 } as const;
 
-const USAGE = `usage: looktwice ingest <folder...> [--db PATH] [--json] [--concurrency N] [--max-megapixels N]
+const USAGE = `usage: looktwice ingest <folder...> [--db PATH] [--json] [--concurrency N] [--max-megapixels N] [--batch-size N]
 
 Scans the folders recursively and catalogues every JPEG, PNG, WebP, TIFF, GIF and AVIF image:
 content hash, size, dimensions, EXIF, a 256 px thumbnail and perceptual hashes (dHash, pHash).
@@ -29,6 +30,7 @@ files are marked missing. Your photos are only ever read.
                         {"added","updated","unchanged","moved","missing","failed":[{"path","reason"}]}
   --concurrency N       files processed at once (default: CPU cores + 1)
   --max-megapixels N    refuse images larger than this without decoding them (default 268)
+  --batch-size N        files committed per transaction (default 64); a crash redoes at most one batch
 
 Exit status: 0 when the run completed, even if some files failed; 1 when it could not proceed
 (database not writable, none of the folders exists); 130 when stopped with Ctrl-C.`;
@@ -46,10 +48,11 @@ export function summaryJson(summary: IngestSummary): IngestSummary {
 }
 
 /** Ingest options from the parsed command line. */
-export function ingestOptionsFrom(values: { concurrency?: string; 'max-megapixels'?: string }, io: CliIo, bar: ProgressBar): IngestOptions {
+export function ingestOptionsFrom(values: { concurrency?: string; 'max-megapixels'?: string; 'batch-size'?: string }, io: CliIo, bar: ProgressBar): IngestOptions {
   const options: IngestOptions = { signal: io.signal, onProgress: bar.update };
   if (values.concurrency !== undefined) options.concurrency = positiveInt('concurrency', values.concurrency, 1);
   if (values['max-megapixels'] !== undefined) options.maxPixels = positiveInt('max-megapixels', values['max-megapixels'], 268) * 1e6;
+  if (values['batch-size'] !== undefined) options.batchSize = positiveInt('batch-size', values['batch-size'], 64);
   return options;
 }
 
