@@ -22,7 +22,7 @@ import type { Db } from '../store/db.ts';
 import { LabelsRepository, type LabelSource } from '../store/labels.repository.ts';
 import { findDuplicateGroups } from '../curate/duplicates.ts';
 import { FileNameAllocator } from './file-names.ts';
-import { assignSplits, SPLITS, type SplitName } from './split.ts';
+import { assignSplits, mergeOverlappingGroups, SPLITS, type SplitName } from './split.ts';
 
 export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl';
 export type ExportMode = 'copy' | 'hardlink' | 'symlink';
@@ -137,8 +137,8 @@ export async function planExport(db: Db, settings: Omit<ExportSettings, 'out' | 
   }
   throwIfCancelled(settings.signal);
 
-  const groups: readonly ExportGroup[] = settings.duplicateGroups
-    ?? (await findDuplicateGroups(db, { dataDir: settings.dataDir, includeDismissed: true, signal: settings.signal, onProgress: settings.onProgress }));
+  const groups: readonly ExportGroup[] = mergeOverlappingGroups(settings.duplicateGroups
+    ?? (await findDuplicateGroups(db, { dataDir: settings.dataDir, includeDismissed: true, signal: settings.signal, onProgress: settings.onProgress })));
   const groupOf = new Map<number, number>();
   groups.forEach((group, index) => group.imageIds.forEach((id) => groupOf.set(id, index)));
   for (const image of candidates) image.group = groupOf.get(image.imageId) ?? null;

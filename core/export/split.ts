@@ -28,6 +28,37 @@ export function parseSplitFractions(text: string): [number, number, number] {
 }
 
 /**
+ * Merges groups that share an image (a chain of near duplicates is one group). The keeper of a
+ * merged group is the keeper of its first input group.
+ */
+export function mergeOverlappingGroups<T extends { imageIds: readonly number[]; keepImageId: number }>(groups: readonly T[]): Array<{ imageIds: number[]; keepImageId: number }> {
+  const owner = new Map<number, number>(); // image id → merged group index
+  const merged: Array<{ imageIds: Set<number>; keepImageId: number } | null> = [];
+  for (const group of groups) {
+    const touching = [...new Set(group.imageIds.map((id) => owner.get(id)).filter((index): index is number => index !== undefined))].sort((a, b) => a - b);
+    let target: number;
+    if (touching.length === 0) {
+      target = merged.length;
+      merged.push({ imageIds: new Set(), keepImageId: group.keepImageId });
+    } else {
+      target = touching[0]!;
+      for (const other of touching.slice(1)) {
+        for (const id of merged[other]!.imageIds) {
+          merged[target]!.imageIds.add(id);
+          owner.set(id, target);
+        }
+        merged[other] = null;
+      }
+    }
+    for (const id of group.imageIds) {
+      merged[target]!.imageIds.add(id);
+      owner.set(id, target);
+    }
+  }
+  return merged.filter((group) => group !== null).map((group) => ({ imageIds: [...group.imageIds].sort((a, b) => a - b), keepImageId: group.keepImageId }));
+}
+
+/**
  * Assigns every item to a split. `groups` are image-id groups (near duplicates); ids not among
  * the items are ignored, overlapping groups are merged. Deterministic for a seed.
  */
