@@ -54,10 +54,15 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'The renderer talks only to the API contract.' }],
         patterns: [
-          { group: ['**/core/**', '!**/core/api/contract', '!**/core/api/contract.ts'], message: 'renderer/ imports only types from core/api/contract.ts.' },
+          // A regex, because a gitignore-style negation cannot re-include a file under an excluded folder.
+          { regex: '(^|/)core/(?!api/contract(\\.ts)?$)', message: 'renderer/ imports only types from core/api/contract.ts.' },
           { group: ['**/electron/**'], message: 'renderer/ never imports electron/.' },
           { group: ['node:*'], message: 'renderer/ runs in the browser.' },
         ],
+      }],
+      // …and from the contract only types (erased at build time).
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ regex: '(^|/)core/api/contract(\\.ts)?$', allowTypeImports: true, message: 'renderer/ imports only types from core/api/contract.ts (use `import type`).' }],
       }],
     },
   },

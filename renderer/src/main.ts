@@ -1,0 +1,8 @@
+// Entry of the renderer: mounts the app shell.
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './styles.css';
+
+const target = document.getElementById('app');
+if (!target) throw new Error('the page has no #app element');
+mount(App, { target });
