@@ -34,7 +34,7 @@ app.setName('Looktwice');
 app.setPath('userData', userDataDir());
 app.enableSandbox();
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, codeCache: true } },
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true, codeCache: true } },
 ]);
 
 const dbPath = resolveDbPath(undefined);
