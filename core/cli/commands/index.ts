@@ -3,5 +3,11 @@ import type { Command } from '../command.ts';
 import { serveCommand } from './serve.ts';
 import { ingestCommand } from './ingest.ts';
 import { curateCommand } from './curate.ts';
+import { labelCommand } from './label.ts';
+import { classesCommand } from './classes.ts';
+import { probeCommand } from './probe.ts';
+import { suggestCommand } from './suggest.ts';
+import { acceptCommand } from './accept.ts';
+import { exportCommand } from './export.ts';
 
-export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand];
+export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand];

@@ -1,0 +1,118 @@
+/**
+ * `looktwice export --out DIR --format imagefolder|csv|jsonl …` — write the labeled images as a
+ * dataset with stratified, leak-free splits. --json: exactly
+ * {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs"}.
+ */
+import { runExport, type ExportFormat, type ExportMode } from '../../export/export.service.ts';
+import { parseSplitFractions } from '../../export/split.ts';
+import { openLibrary } from '../../store/db.ts';
+import { COMMON_OPTIONS, finiteNumber, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { UsageError, type Command } from '../command.ts';
+import { ProgressBar } from '../progress-bar.ts';
+
+const USAGE = `usage: looktwice export --out DIR [--format imagefolder|csv|jsonl] [--split 0.8,0.1,0.1] [--seed N]
+                        [--min-confidence X] [--only-user-labels] [--dedup] [--mode copy|hardlink|symlink]
+                        [--resize PX] [--force] [--db PATH] [--json]
+
+Writes every labeled image (your labels, accepted predictions, and confident predictions) as a
+dataset. Splits are stratified by class and keep each near-duplicate group inside one split, so
+no copy of a test image is trained on. Your photos are only read.
+
+  --out DIR              the dataset folder; must be empty or new unless --force
+  --format F             imagefolder (default): DIR/<split>/<class>/<file>, as torchvision's
+                         ImageFolder and Hugging Face's "imagefolder" read it;
+                         csv | jsonl: DIR/images/<class>/<file> plus DIR/labels.csv|jsonl with
+                         path, class, split, source, confidence, content_hash, original_path
+  --split T,V,T          train,val,test fractions (default 0.8,0.1,0.1)
+  --seed N               seed of the split (default 0)
+  --min-confidence X     leave out probe labels below X (default: the probe's unsure threshold)
+  --only-user-labels     export only the images you labeled yourself
+  --dedup                export only the keeper of each duplicate group
+  --mode M               copy (default), hardlink (no extra space, same disk), or symlink
+  --resize PX            shrink so the longest side is at most PX (re-encodes; needs --mode copy)
+  --force                replace a non-empty DIR (a previous export is deleted; anything else is
+                         moved aside to DIR.looktwice-replaced-<time>, never deleted)
+  --db PATH              library database (default: library.db in the per-user app data folder)
+  --json                 one JSON document:
+                         {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs"}
+
+The dataset is written to DIR.looktwice-partial-* and renamed into place at the end: after a
+crash DIR is untouched (the next export removes the partial folder). DIR/manifest.json records
+the settings, counts per class and split, skipped images and the model runs used.
+Exit status: 0 when the export was written (files that could not be read are listed);
+1 when it could not be written (DIR not empty, nothing labeled, …); 130 when stopped with Ctrl-C.`;
+
+const FORMATS: readonly ExportFormat[] = ['imagefolder', 'csv', 'jsonl'];
+const MODES: readonly ExportMode[] = ['copy', 'hardlink', 'symlink'];
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'export the labeled images as a dataset with leak-free splits',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parse(argv, {
+      ...COMMON_OPTIONS,
+      out: { type: 'string' },
+      format: { type: 'string', default: 'imagefolder' },
+      split: { type: 'string' },
+      seed: { type: 'string' },
+      'min-confidence': { type: 'string' },
+      'only-user-labels': { type: 'boolean', default: false },
+      dedup: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'copy' },
+      resize: { type: 'string' },
+      force: { type: 'boolean', default: false },
+    }, false);
+    if (values.help) {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (!values.out) throw new UsageError('--out DIR is required');
+    const format = values.format as ExportFormat;
+    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
+    const mode = values.mode as ExportMode;
+    if (!MODES.includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${values.mode}"`);
+    let split: [number, number, number] | undefined;
+    try {
+      split = values.split === undefined ? undefined : parseSplitFractions(values.split);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const minConfidence = values['min-confidence'] === undefined ? undefined : finiteNumber('min-confidence', values['min-confidence'], 0);
+    if (minConfidence !== undefined && (minConfidence < 0 || minConfidence > 1)) throw new UsageError('--min-confidence must be between 0 and 1');
+    const resizePx = values.resize === undefined ? null : positiveInt('resize', values.resize, 0);
+    if (resizePx !== null && mode !== 'copy') throw new UsageError('--resize re-encodes images, so it needs --mode copy');
+
+    const library = openLibrary(resolveDbPath(values.db, io.env));
+    const bar = new ProgressBar(io.stderr);
+    try {
+      const result = await runExport(library.db, {
+        out: values.out, format, split, seed: finiteNumber('seed', values.seed, 0), minConfidence,
+        onlyUserLabels: values['only-user-labels'], dedup: values.dedup, mode, resizePx, force: values.force,
+        dataDir: library.dataDir, signal: io.signal, onProgress: bar.update,
+      });
+      bar.done();
+      if (result.exported === 0) io.stderr.write('warning: nothing was exported: label some images first (`looktwice label`, `looktwice probe`)\n');
+      for (const warning of result.warnings) io.stderr.write(`warning: ${warning}\n`);
+      for (const error of result.errors) io.stderr.write(`could not export ${error.path}: ${error.reason}\n`);
+      if (values.json) {
+        io.stdout.write(`${JSON.stringify({ exported: result.exported, splits: result.splits, classes: result.classes, out: result.out })}\n`);
+      } else {
+        io.stdout.write(
+          `exported ${result.exported} image(s) to ${result.out}: train ${result.splits.train} · val ${result.splits.val} · test ${result.splits.test}\n` +
+          Object.entries(result.classes).map(([name, n]) => `  ${name}: ${n}`).join('\n') + '\n',
+        );
+      }
+      return 0;
+    } catch (error) {
+      if ((error as Error).name === 'CancelledError') {
+        io.stderr.write('export stopped: nothing was written to the output folder\n');
+        return 130;
+      }
+      throw error;
+    } finally {
+      bar.done();
+      library.close();
+    }
+  },
+};
