@@ -55,7 +55,9 @@ describe('build-electron', () => {
   it('the bundled engine runs under Node against a real library and stops cleanly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looktwice-bundle-'));
     try {
-      const child = fork(path.join(OUT, 'engine.cjs'), ['--db', path.join(dir, 'library.db')], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // Electron's Node (22+) loads ESM-only packages with require(); Node 20 needs the flag.
+      const execArgv = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-require-module', '--no-warnings'] : [];
+      const child = fork(path.join(OUT, 'engine.cjs'), ['--db', path.join(dir, 'library.db')], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const host = new EngineHost(childProcessPort(child), { onEvent: () => {} });
       await host.ready;
       const result = await host.call('getLibrary', []);
