@@ -1,0 +1,56 @@
+/**
+ * The vectors curation works on: the newest run's embeddings when a model has been trained and
+ * run (better), otherwise a pixel descriptor per image (works without any model): the 16×16
+ * normalised grey layout plus the 4×4 colour layout, L2-normalised. One row per image with a
+ * present file, ordered by image id.
+ */
+import type { Db } from '../store/db.ts';
+import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
+import { CurateRepository } from '../store/curate.repository.ts';
+import { ensureFeatures, type FeatureJobOptions } from './features.service.ts';
+import { normaliseRows } from './knn.ts';
+
+export interface CurationVectors {
+  /** 'embeddings:<runId>' or 'pixels'. */
+  source: string;
+  dim: number;
+  imageIds: number[];
+  vectors: Float32Array; // [N, dim], rows L2-normalised
+}
+
+/** Weight of the colour part against the grey layout in pixel vectors. */
+const COLOUR_WEIGHT = 0.5;
+
+export async function curationVectors(db: Db, options: FeatureJobOptions & { embeddingRunId?: number | false } = {}): Promise<CurationVectors> {
+  const present = new Set(new CurateRepository(db).presentFiles().map((f) => f.imageId));
+  if (options.embeddingRunId !== false) {
+    const embeddings = new EmbeddingsRepository(db);
+    const runId = options.embeddingRunId ?? embeddings.latestRunWithEmbeddings();
+    if (runId !== null) {
+      const matrix = embeddings.load(runId);
+      const keep = matrix.imageIds.map((id, row) => [id, row] as const).filter(([id]) => present.has(id));
+      const vectors = new Float32Array(keep.length * matrix.dim);
+      keep.forEach(([, row], i) => vectors.set(matrix.vectors.subarray(row * matrix.dim, (row + 1) * matrix.dim), i * matrix.dim));
+      return { source: `embeddings:${runId}`, dim: matrix.dim, imageIds: keep.map(([id]) => id), vectors: normaliseRows(vectors, matrix.dim) };
+    }
+  }
+  const { features } = await ensureFeatures(db, options);
+  const rows = [...features.values()].filter((f) => present.has(f.imageId) && f.descriptor && f.colour).sort((a, b) => a.imageId - b.imageId);
+  const greyDim = rows[0]?.descriptor?.length ?? 256;
+  const colourDim = rows[0]?.colour?.length ?? 48;
+  const dim = greyDim + colourDim;
+  const vectors = new Float32Array(rows.length * dim);
+  rows.forEach((f, i) => {
+    vectors.set(f.descriptor!, i * dim);
+    // Colour centred on grey so that it contributes a direction, not a constant offset.
+    const colour = f.colour!;
+    let mean = 0;
+    for (const v of colour) mean += v;
+    mean /= colour.length;
+    let norm = 0;
+    for (const v of colour) norm += (v - mean) ** 2;
+    const scale = norm > 0 ? COLOUR_WEIGHT / Math.sqrt(norm) : 0;
+    for (let c = 0; c < colour.length; c++) vectors[i * dim + greyDim + c] = (colour[c]! - mean) * scale;
+  });
+  return { source: 'pixels', dim, imageIds: rows.map((f) => f.imageId), vectors: normaliseRows(vectors, dim) };
+}
