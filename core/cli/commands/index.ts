@@ -9,5 +9,10 @@ import { probeCommand } from './probe.ts';
 import { suggestCommand } from './suggest.ts';
 import { acceptCommand } from './accept.ts';
 import { exportCommand } from './export.ts';
+import { dedupCommand } from './dedup.ts';
+import { similarCommand } from './similar.ts';
+import { clusterCommand } from './cluster.ts';
+import { mapCommand } from './map.ts';
+import { flagsCommand } from './flags.ts';
 
-export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand];
+export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand];

@@ -1,0 +1,114 @@
+/**
+ * `looktwice dedup` — exact and near-duplicate groups with a suggested keeper and why; `--apply`
+ * moves every other copy to the trash (or `--quarantine DIR`), `--undo` restores the last apply.
+ * --json: {"groups":[{"kind","keep","members","similarity","why"}]} (apply/undo: what moved).
+ */
+import path from 'node:path';
+import { findDuplicateGroups } from '../../curate/duplicates.ts';
+import { applyRemovals, undoLastApply } from '../../curate/dedup.service.ts';
+import { trashLocation } from '../../curate/trash.ts';
+import { openLibrary } from '../../store/db.ts';
+import { COMMON_OPTIONS, parse, resolveDbPath } from '../args.ts';
+import { UsageError, type Command } from '../command.ts';
+import { ProgressBar } from '../progress-bar.ts';
+
+const usage = `usage: looktwice dedup [--db PATH] [--json] [--only exact|near] [--hashes-only]
+       looktwice dedup --apply [--to-trash | --quarantine DIR] [--only exact|near]
+       looktwice dedup --undo
+
+Finds exact duplicates (same bytes, or same decoded pixels) and near duplicates (re-encodes,
+resizes, crops, brightness edits, flips), using perceptual hashes and a crop-tolerant pixel
+check, plus the trained model's embeddings when there are any. Each group names the copy to
+keep — highest resolution, then least compressed, richest EXIF, original over edited, oldest —
+and says why.
+
+  --apply            move every copy except the keeper out of the library (nothing is deleted)
+  --to-trash         ... into the desktop trash (default; on Windows: a quarantine folder)
+  --quarantine DIR   ... into DIR instead
+  --undo             put back the files of the last --apply (never overwriting: a file that now
+                     exists at the old path makes the restored one "name (restored).ext")
+  --only KIND        only exact or only near groups
+  --hashes-only      ignore embeddings even if a trained model produced them
+  --json             one JSON document on stdout`;
+
+export const dedupCommand: Command = {
+  name: 'dedup',
+  summary: 'find duplicate photos; --apply moves extra copies to the trash, --undo restores',
+  usage,
+  async run(argv, io) {
+    const { values } = parse(argv, {
+      ...COMMON_OPTIONS,
+      apply: { type: 'boolean', default: false },
+      'to-trash': { type: 'boolean', default: false },
+      quarantine: { type: 'string' },
+      undo: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'hashes-only': { type: 'boolean', default: false },
+    }, false);
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    if (values.apply && values.undo) throw new UsageError('--apply and --undo cannot be combined');
+    if (values.quarantine !== undefined && values['to-trash']) throw new UsageError('choose --to-trash or --quarantine DIR, not both');
+    if ((values.quarantine !== undefined || values['to-trash']) && !values.apply) throw new UsageError('--to-trash/--quarantine only make sense with --apply');
+    if (values.only !== undefined && values.only !== 'exact' && values.only !== 'near') throw new UsageError(`--only must be exact or near, got "${values.only}"`);
+    const library = openLibrary(resolveDbPath(values.db, io.env));
+    const bar = new ProgressBar(io.stderr);
+    try {
+      if (values.undo) {
+        const result = undoLastApply(library.db);
+        if (values.json) io.stdout.write(`${JSON.stringify({ restored: result.restored, errors: result.errors })}\n`);
+        else if (result.batchId === null) io.stdout.write('nothing to undo\n');
+        else {
+          for (const r of result.restored) io.stdout.write(`restored ${r.to}\n`);
+          for (const e of result.errors) io.stderr.write(`could not restore ${e.path}: ${e.reason}\n`);
+          io.stdout.write(`${result.restored.length} file(s) restored${result.errors.length ? `, ${result.errors.length} failed (run --undo again once fixed)` : ''}\n`);
+        }
+        return 0;
+      }
+      const groups = (await findDuplicateGroups(library.db, {
+        dataDir: library.dataDir,
+        embeddingRunId: values['hashes-only'] ? false : undefined,
+        signal: io.signal,
+        onProgress: bar.update,
+      })).filter((g) => values.only === undefined || g.kind === values.only);
+      bar.done();
+      if (values.apply) {
+        const result = applyRemovals(library.db, groups, {
+          method: values.quarantine !== undefined ? 'quarantine' : 'trash',
+          quarantineDir: values.quarantine !== undefined ? path.resolve(values.quarantine) : undefined,
+          fallbackQuarantineDir: trashLocation(io.env) ? undefined : path.join(library.dataDir, 'quarantine'),
+          env: io.env,
+          signal: io.signal,
+          onProgress: bar.update,
+        });
+        bar.done();
+        if (values.json) {
+          io.stdout.write(`${JSON.stringify({ method: result.method, destination: result.destination, moved: result.moved, errors: result.errors, ...(result.note ? { note: result.note } : {}) })}\n`);
+        } else {
+          if (result.note) io.stderr.write(`note: ${result.note}\n`);
+          for (const m of result.moved) io.stdout.write(`moved ${m.from} → ${m.to}\n`);
+          for (const e of result.errors) io.stderr.write(`could not move ${e.path}: ${e.reason}\n`);
+          io.stdout.write(`${result.moved.length} file(s) moved to ${result.method === 'trash' ? 'the trash' : 'quarantine'} (${result.destination}); undo with: looktwice dedup --undo\n`);
+        }
+        return 0;
+      }
+      if (values.json) {
+        io.stdout.write(`${JSON.stringify({ groups: groups.map((g) => ({ kind: g.kind, keep: g.keep, members: g.members, similarity: g.similarity, why: g.why })) })}\n`);
+      } else if (groups.length === 0) {
+        io.stdout.write('no duplicates found\n');
+      } else {
+        for (const [i, g] of groups.entries()) {
+          io.stdout.write(`group ${i + 1} (${g.kind}, similarity ${g.similarity.toFixed(3)}): ${g.why}\n`);
+          for (const m of g.members) io.stdout.write(`  ${m === g.keep ? 'keep  ' : 'remove'} ${m}\n`);
+        }
+        const extra = groups.reduce((n, g) => n + g.members.length - 1, 0);
+        io.stdout.write(`${groups.length} group(s); ${extra} extra cop${extra === 1 ? 'y' : 'ies'} — move them to the trash with: looktwice dedup --apply\n`);
+      }
+      return 0;
+    } finally {
+      library.close();
+    }
+  },
+};
