@@ -287,6 +287,8 @@ export interface DuplicateGroup {
   /** Highest pairwise similarity in the group, in [0, 1]. */
   similarity: number;
   keeperImageId: number;
+  /** The suggested file to keep (exact copies share one image id, so files are told apart by path). */
+  keeperPath: string;
   /** Why that image is the suggested keeper, in user words. */
   keeperReason: string;
   members: DuplicateMember[];
@@ -440,8 +442,8 @@ export interface LooktwiceApi {
   listDuplicateGroups(): Promise<DuplicateGroup[]>;
   /** Marks the group as intended: it never comes back. */
   keepAllDuplicates(params: { groupId: number }): Promise<void>;
-  /** Moves every member except the keeper (default: the suggested one) to the trash. */
-  removeDuplicates(params: { groupId: number; keepImageId?: number }): Promise<DuplicateRemoval>;
+  /** Moves every member file except the keeper (default: the suggested one) to the trash. */
+  removeDuplicates(params: { groupId: number; keepPath?: string }): Promise<DuplicateRemoval>;
   /** Restores the files of a removal (default: the latest one). */
   undoRemoval(params?: { actionId?: number }): Promise<{ restored: string[] }>;
 

@@ -36,3 +36,19 @@ export function toErrorPayload(error: unknown): ApiErrorPayload {
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'failed', message: message || 'Something went wrong.' };
 }
+
+/**
+ * An engine error (plain Error with a CLI-flavoured message) as an API error: already-API
+ * errors and cancellations pass through; command-line instructions become screen names.
+ */
+export function fromEngine(error: unknown): Error {
+  if (error instanceof ApiError) return error;
+  if (error instanceof Error && error.name === 'CancelledError') return error;
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = raw
+    .replace(/run `looktwice train` and `looktwice embed` first/g, 'train a model and compute embeddings on the Train screen first')
+    .replace(/with `looktwice label <class> <path…>`/g, 'on the Label screen')
+    .replace(/`looktwice ([a-z]+)[^`]*`/g, (_match, command: string) => `the ${command} step`);
+  const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+  return new ApiError('failed', /[.!?]$/.test(sentence) ? sentence : `${sentence}.`);
+}

@@ -228,6 +228,13 @@ export class LibraryViewRepository {
     };
   }
 
+  /** The image and facts behind one file path (any status), or undefined. */
+  fileFacts(filePath: string): { imageId: number; byteSize: number; format: string } | undefined {
+    return this.db
+      .prepare('SELECT f.image_id AS imageId, i.byte_size AS byteSize, i.format FROM files f JOIN images i ON i.id = f.image_id WHERE f.path = ?')
+      .get(filePath) as { imageId: number; byteSize: number; format: string } | undefined;
+  }
+
   hasEmbedding(imageId: number): boolean {
     return this.db.prepare('SELECT 1 FROM embeddings WHERE image_id = ? LIMIT 1').get(imageId) !== undefined;
   }

@@ -9,18 +9,27 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openLibrary, type Library } from '../store/db.ts';
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
+import { FilesRepository } from '../store/files.repository.ts';
+import { LabelsRepository } from '../store/labels.repository.ts';
+import { ingestFolders } from '../library/ingest.service.ts';
+import { LabelsService } from '../label/labels.service.ts';
+import { ProbeService, type ProbeOutcome } from '../label/probe.service.ts';
+import { findDuplicateGroups, type DuplicateGroup as CoreDuplicateGroup } from '../curate/duplicates.ts';
+import { applyRemovals, keepAll, undoLastApply } from '../curate/dedup.service.ts';
+import { planExport, runExport, type ExportSettings } from '../export/export.service.ts';
+import { CancelledError } from '../common/progress.ts';
 import type {
   BackendInfo, ClassSummary, ClusterSummary, DuplicateGroup, DuplicateRemoval, ExportOptions, ExportPreview, FilterOptions,
   FlagKind, FolderInfo, ImageDetail, ImagePage, ImageQuery, ImageSummary, JobInfo, JobRef, LibraryInfo, LooktwiceApi,
-  MapData, PipelineOptions, ProbeResult, RunMetrics, RunSummary, SimilarImage, Suggestion, TrainOptions, TrainPlan,
+  LooktwiceEventMap, MapData, PipelineOptions, ProbeResult, RunMetrics, RunSummary, SimilarImage, Suggestion, TrainOptions, TrainPlan,
 } from './contract.ts';
 import { FLAG_KINDS } from './contract.ts';
 import { EventHub } from './events.ts';
 import { JobRunner } from './jobs.ts';
 import { LibraryViewRepository } from './library-view.repository.ts';
-import { notAvailable, notFound, invalid } from './errors.ts';
+import { ApiError, notAvailable, notFound, invalid, fromEngine } from './errors.ts';
 import {
-  oneOf, optionalInt, optionalString, paramsObject, requireInt, requireIntArray,
+  oneOf, optionalBoolean, optionalInt, optionalString, paramsObject, requireInt, requireIntArray, requireNumber, requireString,
 } from './validate.ts';
 
 const MIME_BY_FORMAT: Record<string, string> = {
@@ -29,17 +38,55 @@ const MIME_BY_FORMAT: Record<string, string> = {
 
 const SORT_KEYS = ['takenAt', 'addedAt', 'path', 'size', 'confidence'] as const;
 
+/**
+ * Effective label per image for the read model: the user's or an accepted label, else the
+ * latest probe's confident (not unsure) prediction.
+ */
+const CURRENT_LABELS_SQL = `
+  SELECT l.image_id, l.class_id, c.name AS class_name, l.source, l.confidence
+    FROM labels l JOIN classes c ON c.id = l.class_id
+  UNION ALL
+  SELECT p.image_id, p.class_id, c.name AS class_name, 'probe' AS source, p.confidence
+    FROM predictions p JOIN classes c ON c.id = p.class_id
+   WHERE p.unsure = 0 AND NOT EXISTS (SELECT 1 FROM labels l2 WHERE l2.image_id = p.image_id)`;
+
+function probeResult(outcome: ProbeOutcome): ProbeResult {
+  return {
+    classes: outcome.classes,
+    labeled: outcome.labeled,
+    cvAccuracy: outcome.cvAccuracy,
+    predicted: outcome.predicted,
+    unsure: outcome.unsure,
+    trainedAt: outcome.trainedAt,
+  };
+}
+
 export class LooktwiceService implements LooktwiceApi {
   readonly events = new EventHub();
   readonly jobs = new JobRunner(this.events);
   private readonly view: LibraryViewRepository;
   private readonly embeddings: EmbeddingsRepository;
+  private readonly files: FilesRepository;
+  private readonly labels: LabelsService;
+  private readonly probe: ProbeService;
   private readonly thumbnailsRoot: string;
+  /** The last duplicate search; groups leave it as the user resolves them. null: not searched yet. */
+  private duplicateGroups: CoreDuplicateGroup[] | null = null;
 
   constructor(readonly library: Library) {
     this.view = new LibraryViewRepository(library.db);
+    this.view.useLabelTables({ currentLabels: CURRENT_LABELS_SQL });
     this.embeddings = new EmbeddingsRepository(library.db);
+    this.files = new FilesRepository(library.db);
+    const labelsRepository = new LabelsRepository(library.db);
+    this.labels = new LabelsService(labelsRepository);
+    this.probe = new ProbeService(labelsRepository, this.embeddings);
     this.thumbnailsRoot = path.resolve(library.dataDir, 'thumbnails');
+  }
+
+  /** Tells every window that some data changed. */
+  private changed(...what: LooktwiceEventMap['libraryChanged']['what']): void {
+    this.events.emit('libraryChanged', { what });
   }
 
   /** Opens (creating if needed) the library at dbPath and serves it. */
@@ -51,6 +98,15 @@ export class LooktwiceService implements LooktwiceApi {
   async close(): Promise<void> {
     await this.jobs.cancelAll();
     if (this.library.db.open) this.library.close();
+  }
+
+  /** Runs a synchronous engine call, turning its errors into user-facing API errors. */
+  private engine<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw fromEngine(error);
+    }
   }
 
   // ───────────── files by content hash (transports) ─────────────
@@ -97,7 +153,7 @@ export class LooktwiceService implements LooktwiceApi {
         user: classes.reduce((sum, c) => sum + c.userLabels, 0),
         probe: classes.reduce((sum, c) => sum + c.probeLabels, 0),
       },
-      duplicateGroupsOpen: 0,
+      duplicateGroupsOpen: this.duplicateGroups?.length ?? 0,
       clusters: this.view.clusters().length,
       mapPoints: this.view.latestMapId() === null ? 0 : this.view.mapPoints().length,
       flagged: this.view.flaggedImages(),
@@ -109,12 +165,53 @@ export class LooktwiceService implements LooktwiceApi {
     return this.view.folders();
   }
 
-  async addFolder(_params: { path: string }): Promise<{ folder: FolderInfo; job: JobRef }> {
-    throw notAvailable('Adding folders');
+  async addFolder(params: { path: string }): Promise<{ folder: FolderInfo; job: JobRef }> {
+    const given = requireString(paramsObject(params).path, 'path');
+    const absolute = path.resolve(given);
+    let real: string;
+    try {
+      real = fs.realpathSync(absolute);
+    } catch {
+      throw invalid(`The folder ${absolute} does not exist.`);
+    }
+    if (!fs.statSync(real).isDirectory()) throw invalid(`${absolute} is a file, not a folder.`);
+    try {
+      fs.accessSync(real, fs.constants.R_OK | fs.constants.X_OK);
+    } catch {
+      throw invalid(`The folder ${absolute} cannot be read (permission denied).`);
+    }
+    const folderId = this.files.ensureFolder(real);
+    this.changed('folders');
+    const job = this.startIngest([real], `Adding ${path.basename(real) || real}`);
+    const folder = this.view.folders().find((f) => f.id === folderId)!;
+    return { folder, job };
   }
 
-  async scanFolders(_params?: { folderIds?: number[] }): Promise<JobRef> {
-    throw notAvailable('Scanning folders');
+  async scanFolders(params?: { folderIds?: number[] }): Promise<JobRef> {
+    const p = paramsObject(params);
+    const wanted = p.folderIds === undefined ? null : new Set(requireIntArray(p.folderIds, 'folderIds'));
+    const folders = this.view.folders().filter((f) => wanted === null || wanted.has(f.id));
+    if (folders.length === 0) throw invalid('There is no folder to scan yet: add a folder of photos first.');
+    return this.startIngest(folders.map((f) => f.path), folders.length === 1 ? `Scanning ${path.basename(folders[0]!.path)}` : `Scanning ${folders.length} folders`);
+  }
+
+  private startIngest(folders: string[], title: string): JobRef {
+    return this.jobs.start('ingest', title, async (context) => {
+      const report = await ingestFolders(this.library, folders, { signal: context.signal, onProgress: context.onProgress });
+      this.changed('images', 'folders');
+      if (report.cancelled) throw new CancelledError();
+      for (const failure of report.failed.slice(0, 20)) context.log('warn', `${failure.path}: ${failure.reason}`);
+      // Duplicates found earlier may be stale now.
+      this.duplicateGroups = null;
+      return {
+        added: report.added,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        moved: report.moved,
+        missing: report.missing,
+        failed: report.failed,
+      };
+    });
   }
 
   async listIngestErrors(): Promise<Array<{ path: string; reason: string; at: string }>> {
@@ -226,23 +323,101 @@ export class LooktwiceService implements LooktwiceApi {
   // ───────────── duplicates ─────────────
 
   async findDuplicates(): Promise<JobRef> {
-    throw notAvailable('Finding duplicates');
+    return this.jobs.start('duplicates', 'Finding duplicates', async (context) => {
+      const groups = await findDuplicateGroups(this.library.db, { dataDir: this.library.dataDir, signal: context.signal, onProgress: context.onProgress });
+      this.duplicateGroups = groups;
+      this.changed('duplicates');
+      return { groups: groups.length, exact: groups.filter((g) => g.kind === 'exact').length, near: groups.filter((g) => g.kind === 'near').length };
+    });
+  }
+
+  /** Groups by their smallest image id: stable while the group is unchanged. */
+  private static groupId(group: CoreDuplicateGroup): number {
+    return Math.min(...group.imageIds);
   }
 
   async listDuplicateGroups(): Promise<DuplicateGroup[]> {
-    throw notAvailable('Finding duplicates');
+    if (this.duplicateGroups === null) {
+      // Not searched in this session: the features are cached in the library, so this is quick.
+      this.duplicateGroups = await findDuplicateGroups(this.library.db, { dataDir: this.library.dataDir }).catch((error: unknown) => {
+        throw fromEngine(error);
+      });
+    }
+    const groups = this.duplicateGroups;
+    const summaries = new Map(this.view.imagesByIds([...new Set(groups.flatMap((g) => g.imageIds))]).map((image) => [image.id, image]));
+    return groups.map((group) => {
+      const members = group.members.flatMap((memberPath) => {
+        const file = this.view.fileFacts(memberPath);
+        const summary = file ? summaries.get(file.imageId) : undefined;
+        if (!file || !summary) return [];
+        return [{ ...summary, path: memberPath, fileName: path.basename(memberPath), byteSize: file.byteSize, format: file.format, isKeeper: memberPath === group.keep }];
+      });
+      return {
+        id: LooktwiceService.groupId(group),
+        kind: group.kind,
+        similarity: group.similarity,
+        keeperImageId: group.keepImageId,
+        keeperPath: group.keep,
+        keeperReason: group.why,
+        members,
+      };
+    });
   }
 
-  async keepAllDuplicates(_params: { groupId: number }): Promise<void> {
-    throw notAvailable('Resolving duplicates');
+  private findGroup(groupId: number): CoreDuplicateGroup {
+    const group = this.duplicateGroups?.find((g) => LooktwiceService.groupId(g) === groupId);
+    if (!group) throw notFound('That duplicate group is gone (already resolved, or the library changed). Reload the list.');
+    return group;
   }
 
-  async removeDuplicates(_params: { groupId: number; keepImageId?: number }): Promise<DuplicateRemoval> {
-    throw notAvailable('Removing duplicates');
+  async keepAllDuplicates(params: { groupId: number }): Promise<void> {
+    const group = this.findGroup(requireInt(paramsObject(params).groupId, 'groupId'));
+    try {
+      keepAll(this.library.db, group);
+    } catch (error) {
+      throw fromEngine(error);
+    }
+    this.duplicateGroups = this.duplicateGroups!.filter((g) => g !== group);
+    this.changed('duplicates');
   }
 
-  async undoRemoval(_params?: { actionId?: number }): Promise<{ restored: string[] }> {
-    throw notAvailable('Undoing a removal');
+  async removeDuplicates(params: { groupId: number; keepPath?: string }): Promise<DuplicateRemoval> {
+    const p = paramsObject(params);
+    const group = this.findGroup(requireInt(p.groupId, 'groupId'));
+    const keep = optionalString(p.keepPath, 'keepPath') ?? group.keep;
+    if (!group.members.includes(keep)) throw invalid('The file to keep is not part of this group.');
+    const keepImageId = this.view.fileFacts(keep)?.imageId ?? group.keepImageId;
+    const chosen = keep === group.keep ? group : { ...group, keep, keepImageId, members: [keep, ...group.members.filter((m) => m !== keep)] };
+    let result;
+    try {
+      result = applyRemovals(this.library.db, [chosen], { fallbackQuarantineDir: path.join(this.library.dataDir, 'quarantine') });
+    } catch (error) {
+      throw fromEngine(error);
+    }
+    if (result.errors.length > 0 && result.moved.length === 0) {
+      throw new ApiError('failed', `Nothing was moved: ${result.errors.map((e) => `${e.path}: ${e.reason}`).join('; ')}`);
+    }
+    for (const failure of result.errors) this.events.emit('log', { level: 'warn', message: `${failure.path}: ${failure.reason}`, at: new Date().toISOString() });
+    if (result.note) this.events.emit('log', { level: 'info', message: result.note, at: new Date().toISOString() });
+    this.duplicateGroups = this.duplicateGroups!.filter((g) => g !== group);
+    this.changed('duplicates', 'images');
+    return { actionId: result.batchId ?? 0, removed: result.moved.map((m) => ({ path: m.from, movedTo: m.to })) };
+  }
+
+  async undoRemoval(params?: { actionId?: number }): Promise<{ restored: string[] }> {
+    const actionId = optionalInt(paramsObject(params).actionId, 'actionId');
+    const result = undoLastApply(this.library.db);
+    if (result.batchId === null) throw invalid('There is no removal left to undo.');
+    if (actionId !== undefined && actionId !== 0 && result.batchId !== actionId) {
+      this.events.emit('log', { level: 'info', message: `Undid the latest removal (#${result.batchId}).`, at: new Date().toISOString() });
+    }
+    if (result.errors.length > 0) {
+      this.events.emit('log', { level: 'warn', message: `Some files could not be restored: ${result.errors.map((e) => `${e.path}: ${e.reason}`).join('; ')}`, at: new Date().toISOString() });
+    }
+    // Restored files are present again; their group comes back on the next search.
+    this.duplicateGroups = null;
+    this.changed('duplicates', 'images');
+    return { restored: result.restored.map((r) => r.to) };
   }
 
   // ───────────── clusters, map, flags, similar ─────────────
@@ -307,57 +482,126 @@ export class LooktwiceService implements LooktwiceApi {
   // ───────────── labels & probe ─────────────
 
   async listClasses(): Promise<ClassSummary[]> {
-    throw notAvailable('Labels');
+    return this.labels.listClasses();
   }
 
-  async createClass(_params: { name: string }): Promise<ClassSummary> {
-    throw notAvailable('Labels');
+  async createClass(params: { name: string }): Promise<ClassSummary> {
+    const name = requireString(paramsObject(params).name, 'name', 200);
+    const created = this.engine(() => this.labels.createClass(name));
+    this.changed('labels');
+    return created;
   }
 
-  async renameClass(_params: { classId: number; name: string }): Promise<ClassSummary> {
-    throw notAvailable('Labels');
+  async renameClass(params: { classId: number; name: string }): Promise<ClassSummary> {
+    const p = paramsObject(params);
+    const renamed = this.engine(() => this.labels.renameClass(requireInt(p.classId, 'classId'), requireString(p.name, 'name', 200)));
+    this.changed('labels');
+    return renamed;
   }
 
-  async deleteClass(_params: { classId: number }): Promise<void> {
-    throw notAvailable('Labels');
+  async deleteClass(params: { classId: number }): Promise<void> {
+    const classId = requireInt(paramsObject(params).classId, 'classId');
+    this.engine(() => this.labels.deleteClass(classId));
+    this.changed('labels');
   }
 
-  async setLabels(_params: { imageIds: number[]; classId: number }): Promise<{ labeled: number }> {
-    throw notAvailable('Labels');
+  async setLabels(params: { imageIds: number[]; classId: number }): Promise<{ labeled: number }> {
+    const p = paramsObject(params);
+    const imageIds = requireIntArray(p.imageIds, 'imageIds');
+    const classId = requireInt(p.classId, 'classId');
+    const labeled = this.engine(() => this.labels.setLabels(imageIds, classId));
+    this.changed('labels');
+    return { labeled };
   }
 
-  async clearLabels(_params: { imageIds: number[] }): Promise<{ cleared: number }> {
-    throw notAvailable('Labels');
+  async clearLabels(params: { imageIds: number[] }): Promise<{ cleared: number }> {
+    const imageIds = requireIntArray(paramsObject(params).imageIds, 'imageIds');
+    const cleared = this.engine(() => this.labels.clearLabels(imageIds));
+    this.changed('labels');
+    return { cleared };
   }
 
   async runProbe(): Promise<ProbeResult> {
-    throw notAvailable('The linear probe');
+    const outcome = this.engine(() => this.probe.run());
+    this.changed('labels', 'probe');
+    return probeResult(outcome);
   }
 
   async getProbe(): Promise<ProbeResult | null> {
-    return null;
+    const latest = this.probe.latest();
+    return latest ? probeResult(latest) : null;
   }
 
-  async suggestImages(_params?: { n?: number }): Promise<Suggestion[]> {
-    throw notAvailable('Suggestions');
+  async suggestImages(params?: { n?: number }): Promise<Suggestion[]> {
+    const count = Math.min(200, optionalInt(paramsObject(params).n, 'n', 1) ?? 24);
+    const picks = this.engine(() => this.probe.suggest({ count }));
+    const images = new Map(this.view.imagesByIds(picks.map((pick) => pick.imageId)).map((image) => [image.id, image]));
+    return picks.flatMap((pick) => {
+      const image = images.get(pick.imageId);
+      if (!image) return [];
+      return [{ image, predictedClassId: pick.predictedClassId, predictedClassName: pick.predictedClassName, confidence: pick.confidence, reason: pick.reason }];
+    });
   }
 
-  async countPredictions(_params: { classId: number; minConfidence: number }): Promise<{ count: number }> {
-    throw notAvailable('The linear probe');
+  async countPredictions(params: { classId: number; minConfidence: number }): Promise<{ count: number }> {
+    const p = paramsObject(params);
+    return { count: this.probe.countPredictions(requireInt(p.classId, 'classId'), requireNumber(p.minConfidence, 'minConfidence', 0, 1)) };
   }
 
-  async acceptPredictions(_params: { classId: number; minConfidence: number }): Promise<{ accepted: number }> {
-    throw notAvailable('The linear probe');
+  async acceptPredictions(params: { classId: number; minConfidence: number }): Promise<{ accepted: number }> {
+    const p = paramsObject(params);
+    const classId = requireInt(p.classId, 'classId');
+    const minConfidence = requireNumber(p.minConfidence, 'minConfidence', 0, 1);
+    const accepted = this.engine(() => this.probe.acceptPredictions(classId, minConfidence));
+    this.changed('labels');
+    return { accepted };
   }
 
   // ───────────── export ─────────────
 
-  async previewExport(_params: ExportOptions): Promise<ExportPreview> {
-    throw notAvailable('Export');
+  /** Checks export options from the wire into the engine's settings. */
+  private exportSettings(params: ExportOptions): ExportSettings {
+    const p = paramsObject(params);
+    let split: [number, number, number] | undefined;
+    if (p.split !== undefined) {
+      if (!Array.isArray(p.split) || p.split.length !== 3) throw invalid('split must be three fractions: train, val, test.');
+      split = p.split.map((x, i) => requireNumber(x, `split[${i}]`, 0, 1)) as [number, number, number];
+      if (Math.abs(split[0] + split[1] + split[2] - 1) > 1e-6) throw invalid('The train, val and test fractions must add up to 100 %.');
+    }
+    const resizePx = p.resizePx === null ? null : optionalInt(p.resizePx, 'resizePx', 1);
+    return {
+      out: path.resolve(requireString(p.out, 'out')),
+      format: oneOf(p.format, 'format', ['imagefolder', 'csv', 'jsonl'] as const),
+      split,
+      seed: optionalInt(p.seed, 'seed'),
+      minConfidence: p.minConfidence === undefined ? undefined : requireNumber(p.minConfidence, 'minConfidence', 0, 1),
+      onlyUserLabels: optionalBoolean(p.onlyUserLabels, 'onlyUserLabels'),
+      dedup: optionalBoolean(p.dedup, 'dedup'),
+      mode: p.mode === undefined ? undefined : oneOf(p.mode, 'mode', ['copy', 'hardlink', 'symlink'] as const),
+      resizePx: resizePx ?? null,
+      force: optionalBoolean(p.force, 'force'),
+      dataDir: this.library.dataDir,
+    };
   }
 
-  async startExport(_params: ExportOptions): Promise<JobRef> {
-    throw notAvailable('Export');
+  async previewExport(params: ExportOptions): Promise<ExportPreview> {
+    const settings = this.exportSettings(params);
+    try {
+      const plan = await planExport(this.library.db, settings);
+      return { total: plan.images.length, splits: plan.splits, classes: plan.classes, skipped: plan.skipped };
+    } catch (error) {
+      throw fromEngine(error);
+    }
+  }
+
+  async startExport(params: ExportOptions): Promise<JobRef> {
+    const settings = this.exportSettings(params);
+    return this.jobs.start('export', `Exporting to ${path.basename(settings.out)}`, async (context) => {
+      const outcome = await runExport(this.library.db, { ...settings, signal: context.signal, onProgress: context.onProgress });
+      for (const failure of outcome.errors.slice(0, 20)) context.log('warn', `${failure.path}: ${failure.reason}`);
+      for (const warning of outcome.warnings) context.log('warn', warning);
+      return { exported: outcome.exported, splits: outcome.splits, classes: outcome.classes, out: outcome.out };
+    });
   }
 
   // ───────────── pipeline & jobs ─────────────
