@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { ingestFolder, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
+import { findDuplicateGroups } from '../../core/curate/duplicates.ts';
+import { applyRemovals, keepAll, undoLastApply } from '../../core/curate/dedup.service.ts';
+import { moveToTrash, restoreFile } from '../../core/curate/trash.ts';
+
+let temp: TempLibrary | undefined;
+afterEach(() => {
+  temp?.cleanup();
+  temp = undefined;
+});
+
+/** Three distinct photos-like images, one with exact copies and edited near copies. */
+async function makeLibrary(): Promise<{ temp: TempLibrary; dir: string; original: string }> {
+  const t = tempLibrary('looktwice-dedup-');
+  const dir = t.photosDir;
+  const original = await writeImage(path.join(dir, 'beach.jpg'), { width: 320, height: 240, pattern: 'shapes', seed: 101, quality: 95 });
+  fs.mkdirSync(path.join(dir, 'backup'));
+  fs.copyFileSync(original, path.join(dir, 'backup', 'beach.jpg')); // exact: same bytes
+  await sharp(original).resize(160).jpeg({ quality: 70 }).toFile(path.join(dir, 'beach-small.jpg'));
+  await sharp(original).flop().jpeg({ quality: 90 }).toFile(path.join(dir, 'beach-flipped.jpg'));
+  await sharp(original).modulate({ brightness: 1.25 }).jpeg({ quality: 90 }).toFile(path.join(dir, 'beach-bright.jpg'));
+  await sharp(original).extract({ left: 24, top: 18, width: 272, height: 204 }).jpeg({ quality: 90 }).toFile(path.join(dir, 'beach-crop.jpg'));
+  await sharp(original).png().toFile(path.join(dir, 'beach-lossless.png')); // same pixels, other container
+  for (const seed of [202, 303, 404, 505]) await writeImage(path.join(dir, `other-${seed}.jpg`), { width: 320, height: 240, pattern: 'shapes', seed });
+  await ingestFolder(t);
+  return { temp: t, dir, original };
+}
+
+describe('duplicates', () => {
+  it('finds exact and near copies (resize, flip, brightness, crop) and nothing else', async () => {
+    const made = await makeLibrary();
+    temp = made.temp;
+    const groups = await findDuplicateGroups(temp.library.db, { dataDir: temp.library.dataDir });
+    expect(groups).toHaveLength(1);
+    const [group] = groups;
+    const names = group!.members.map((m) => path.relative(made.dir, m)).sort();
+    expect(names).toEqual(['backup/beach.jpg', 'beach-bright.jpg', 'beach-crop.jpg', 'beach-flipped.jpg', 'beach-lossless.png', 'beach-small.jpg', 'beach.jpg']);
+    expect(group!.kind).toBe('near');
+    expect(group!.members[0]).toBe(group!.keep);
+    // Full resolution, lossless at equal resolution: the PNG.
+    expect(path.basename(group!.keep)).toBe('beach-lossless.png');
+    expect(group!.why).toMatch(/lossless/);
+    expect(group!.similarity).toBeGreaterThan(0.5);
+    expect(group!.similarity).toBeLessThanOrEqual(1);
+  });
+
+  it('reports pixel-identical files and same-bytes copies as exact groups', async () => {
+    temp = tempLibrary('looktwice-exact-');
+    const a = await writeImage(path.join(temp.photosDir, 'a.png'), { width: 64, height: 48, pattern: 'shapes', seed: 5 });
+    fs.copyFileSync(a, path.join(temp.photosDir, 'a-copy.png'));
+    // Same pixels in another container: lossless WebP decodes to the same pixels.
+    await sharp(a).webp({ lossless: true }).toFile(path.join(temp.photosDir, 'a.webp'));
+    await writeImage(path.join(temp.photosDir, 'b.png'), { width: 64, height: 48, pattern: 'shapes', seed: 6 });
+    await ingestFolder(temp);
+    const groups = await findDuplicateGroups(temp.library.db, { dataDir: temp.library.dataDir });
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.kind).toBe('exact');
+    expect(groups[0]!.similarity).toBe(1);
+    expect(groups[0]!.members.map((m) => path.basename(m)).sort()).toEqual(['a-copy.png', 'a.png', 'a.webp']);
+  });
+
+  it('a group marked "keep all" does not come back, but the export view still sees it', async () => {
+    temp = tempLibrary('looktwice-keepall-');
+    const a = await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 120, height: 90, pattern: 'shapes', seed: 8 });
+    fs.copyFileSync(a, path.join(temp.photosDir, 'a2.jpg'));
+    await ingestFolder(temp);
+    const [group] = await findDuplicateGroups(temp.library.db);
+    keepAll(temp.library.db, group!);
+    expect(await findDuplicateGroups(temp.library.db)).toEqual([]);
+    expect(await findDuplicateGroups(temp.library.db, { includeDismissed: true })).toHaveLength(1);
+  });
+});
+
+describe('removal and undo', () => {
+  it('moves extra copies to the freedesktop trash with .trashinfo, undo restores the exact bytes', async () => {
+    const made = await makeLibrary();
+    temp = made.temp;
+    const env = { ...process.env, XDG_DATA_HOME: path.join(temp.dir, 'xdg') };
+    const before = new Map<string, Buffer>();
+    const groups = await findDuplicateGroups(temp.library.db, { dataDir: temp.library.dataDir });
+    for (const m of groups[0]!.members) before.set(m, fs.readFileSync(m));
+    const result = applyRemovals(temp.library.db, groups, { method: 'trash', env, platform: 'linux' });
+    expect(result.errors).toEqual([]);
+    expect(result.moved).toHaveLength(6);
+    const trash = path.join(temp.dir, 'xdg', 'Trash');
+    for (const moved of result.moved) {
+      expect(fs.existsSync(moved.from)).toBe(false);
+      expect(moved.to.startsWith(path.join(trash, 'files'))).toBe(true);
+      const info = fs.readFileSync(path.join(trash, 'info', `${path.basename(moved.to)}.trashinfo`), 'utf8');
+      expect(info).toContain(`Path=${moved.from.split('/').map(encodeURIComponent).join('/')}`);
+      expect(info).toMatch(/DeletionDate=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+    }
+    // Two files named beach.jpg: the second gets a free name in the trash.
+    expect(new Set(result.moved.map((m) => m.to)).size).toBe(6);
+    const statuses = temp.library.db.prepare("SELECT count(*) FROM files WHERE status = 'removed'").pluck().get();
+    expect(statuses).toBe(6);
+    expect(await findDuplicateGroups(temp.library.db)).toEqual([]);
+
+    const undone = undoLastApply(temp.library.db);
+    expect(undone.errors).toEqual([]);
+    expect(undone.restored).toHaveLength(6);
+    for (const [file, bytes] of before) expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+    expect(fs.readdirSync(path.join(trash, 'info'))).toEqual([]);
+    expect(temp.library.db.prepare("SELECT count(*) FROM files WHERE status = 'removed'").pluck().get()).toBe(0);
+    expect(undoLastApply(temp.library.db).batchId).toBeNull();
+  });
+
+  it('quarantine folder: never overwrites on restore, picks a free name instead', async () => {
+    temp = tempLibrary('looktwice-quarantine-');
+    const a = await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 120, height: 90, pattern: 'shapes', seed: 9 });
+    const copy = path.join(temp.photosDir, 'z-copy.jpg');
+    fs.copyFileSync(a, copy);
+    await ingestFolder(temp);
+    const groups = await findDuplicateGroups(temp.library.db);
+    const quarantine = path.join(temp.dir, 'quarantine');
+    const result = applyRemovals(temp.library.db, groups, { method: 'quarantine', quarantineDir: quarantine });
+    expect(result.moved).toEqual([{ from: copy, to: path.join(quarantine, 'z-copy.jpg') }]);
+    fs.writeFileSync(copy, 'something new the user put there');
+    const undone = undoLastApply(temp.library.db);
+    expect(undone.restored[0]!.to).toBe(path.join(temp.photosDir, 'z-copy (restored).jpg'));
+    expect(fs.readFileSync(copy, 'utf8')).toBe('something new the user put there');
+    expect(fs.readFileSync(undone.restored[0]!.to).equals(fs.readFileSync(a))).toBe(true);
+  });
+
+  it('on macOS moves to ~/.Trash; Windows falls back to the quarantine folder and says so', async () => {
+    temp = tempLibrary('looktwice-platform-');
+    const file = path.join(temp.dir, 'x.jpg');
+    fs.writeFileSync(file, 'x');
+    const moved = moveToTrash(file, { HOME: temp.dir }, 'darwin');
+    expect(moved.movedTo).toBe(path.join(temp.dir, '.Trash', 'x.jpg'));
+    expect(restoreFile(moved.movedTo, file, null)).toBe(file);
+    const a = await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 60, height: 40, pattern: 'shapes', seed: 10 });
+    fs.copyFileSync(a, path.join(temp.photosDir, 'b.jpg'));
+    await ingestFolder(temp);
+    const result = applyRemovals(temp.library.db, await findDuplicateGroups(temp.library.db), {
+      method: 'trash', platform: 'win32', fallbackQuarantineDir: path.join(temp.dir, 'q'),
+    });
+    expect(result.method).toBe('quarantine');
+    expect(result.note).toMatch(/quarantine/);
+    expect(result.moved).toHaveLength(1);
+  });
+});
