@@ -10,7 +10,8 @@ import path from 'node:path';
 import { childProcessPort, EngineHost } from '../../electron/engine/host.ts';
 
 const ROOT = path.resolve('.');
-const OUT = path.join(ROOT, '.looktwice-tmp', `dist-electron-test-${process.pid}`);
+// Inside the project (so the bundles resolve node_modules as in the app), in a folder lint and git ignore.
+const OUT = path.join(ROOT, 'test-artifacts', `electron-bundle-${process.pid}`);
 const packageJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>; optionalDependencies?: Record<string, string>;
 };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { handleRequest, type ProtocolRoots } from '../../electron/protocol.ts';
 
 const ROOT = path.resolve('.');
-const WORK = path.join(ROOT, '.looktwice-tmp', `csp-test-${process.pid}`);
+const WORK = path.join(os.tmpdir(), `looktwice-csp-${process.pid}`);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HASH = '0123456789abcdef'.repeat(4);
 
