@@ -207,12 +207,12 @@ export class LibraryViewRepository {
 
   /** The facts of one image beyond its summary, or undefined. */
   imageFacts(imageId: number):
-    | { byteSize: number; format: string; cameraMake: string | null; cameraModel: string | null; gpsLat: number | null; gpsLon: number | null; exifJson: string | null; paths: Array<{ path: string; status: 'present' | 'missing' | 'removed' }> }
+    | { byteSize: number; format: string; cameraMake: string | null; cameraModel: string | null; orientation: number | null; gpsLat: number | null; gpsLon: number | null; exifJson: string | null; paths: Array<{ path: string; status: 'present' | 'missing' | 'removed' }> }
     | undefined {
     const row = this.db
-      .prepare('SELECT byte_size, format, camera_make, camera_model, gps_lat, gps_lon, exif_json FROM images WHERE id = ?')
+      .prepare('SELECT byte_size, format, camera_make, camera_model, orientation, gps_lat, gps_lon, exif_json FROM images WHERE id = ?')
       .get(imageId) as
-      | { byte_size: number; format: string; camera_make: string | null; camera_model: string | null; gps_lat: number | null; gps_lon: number | null; exif_json: string | null }
+      | { byte_size: number; format: string; camera_make: string | null; camera_model: string | null; orientation: number | null; gps_lat: number | null; gps_lon: number | null; exif_json: string | null }
       | undefined;
     if (!row) return undefined;
     const paths = this.db.prepare('SELECT path, status FROM files WHERE image_id = ? ORDER BY id').all(imageId) as Array<{ path: string; status: 'present' | 'missing' | 'removed' }>;
@@ -221,6 +221,7 @@ export class LibraryViewRepository {
       format: row.format,
       cameraMake: row.camera_make,
       cameraModel: row.camera_model,
+      orientation: row.orientation,
       gpsLat: row.gps_lat,
       gpsLon: row.gps_lon,
       exifJson: row.exif_json,

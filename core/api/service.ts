@@ -252,7 +252,17 @@ export class LooktwiceService implements LooktwiceApi {
     const [summary] = this.view.imagesByIds([imageId]);
     const facts = this.view.imageFacts(imageId);
     if (!summary || !facts) throw notFound('That image is no longer in the library.');
-    let exif: ImageDetail['exif'] = {};
+    // The catalogue keeps the main tags in columns and the rest as a small JSON object.
+    const exif: ImageDetail['exif'] = {};
+    const main: Array<[string, string | number | null]> = [
+      ['Make', facts.cameraMake],
+      ['Model', facts.cameraModel],
+      ['DateTimeOriginal', summary.takenAt],
+      ['Orientation', facts.orientation],
+      ['GPSLatitude', facts.gpsLat],
+      ['GPSLongitude', facts.gpsLon],
+    ];
+    for (const [key, value] of main) if (value !== null) exif[key] = value;
     if (facts.exifJson) {
       try {
         const parsed = JSON.parse(facts.exifJson) as Record<string, unknown>;
@@ -261,7 +271,7 @@ export class LooktwiceService implements LooktwiceApi {
           else exif[key] = JSON.stringify(value);
         }
       } catch {
-        exif = {};
+        // A damaged EXIF blob hides the extra tags, not the image.
       }
     }
     const camera = [facts.cameraMake, facts.cameraModel].filter(Boolean).join(' ') || null;
