@@ -8,7 +8,7 @@
 
 /** What `window.looktwiceDesktop` offers. */
 export interface DesktopShell {
-  /** Opens the native "choose folders" dialog; resolves with the chosen folders ([] if cancelled). */
+  /** Opens the native "choose folders" dialog (library folders, an export destination); resolves with the chosen folders ([] if cancelled). */
   pickFolders(): Promise<string[]>;
 }
 

@@ -20,7 +20,7 @@ import { EngineHost, remoteApi, utilityProcessPort } from './engine/host.ts';
 import { registerContract, type SenderPolicy } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { handleRequest, type MediaFile } from './protocol.ts';
-import { externalUrl, isNavigationAllowed, mainWindowOptions } from './window-options.ts';
+import { externalUrl, isNavigationAllowed, isPermissionAllowed, mainWindowOptions } from './window-options.ts';
 
 /** How long a closing app waits for running jobs (training writes its checkpoint) before killing the engine. */
 const STOP_DEADLINE_MS = 30_000;
@@ -82,7 +82,10 @@ const senderPolicy: SenderPolicy = {
 };
 
 async function pickFolders(): Promise<string[]> {
-  const options = { title: 'Add folders to the library', properties: ['openDirectory', 'multiSelections'] as Array<'openDirectory' | 'multiSelections'> };
+  const options = {
+    title: 'Choose folders',
+    properties: ['openDirectory', 'multiSelections', 'createDirectory'] as Array<'openDirectory' | 'multiSelections' | 'createDirectory'>,
+  };
   const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
   return result.canceled ? [] : result.filePaths;
 }
@@ -151,8 +154,8 @@ function lockDownContents(): void {
 }
 
 async function onReady(): Promise<void> {
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(isPermissionAllowed(permission)));
+  session.defaultSession.setPermissionCheckHandler((_contents, permission) => isPermissionAllowed(permission));
 
   engine = startEngine();
   const rendererDir = path.join(app.getAppPath(), 'renderer', 'dist');

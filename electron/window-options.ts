@@ -103,3 +103,14 @@ export function externalUrl(rawUrl: string): string | null {
     return null;
   }
 }
+
+/** The only web permissions the page gets: writing to the clipboard (copy buttons). */
+const ALLOWED_PERMISSIONS = new Set(['clipboard-sanitized-write']);
+
+/**
+ * Whether a permission request or check from the page is granted. Everything else — camera,
+ * microphone, geolocation, notifications, MIDI, HID/serial/USB, … — is denied: the app needs none.
+ */
+export function isPermissionAllowed(permission: string): boolean {
+  return ALLOWED_PERMISSIONS.has(permission);
+}

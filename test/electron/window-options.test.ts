@@ -1,6 +1,6 @@
 // The main window's security settings, its Content-Security-Policy and the navigation rules.
 import { describe, expect, it } from 'vitest';
-import { CONTENT_SECURITY_POLICY, externalUrl, isNavigationAllowed, mainWindowOptions } from '../../electron/window-options.ts';
+import { CONTENT_SECURITY_POLICY, externalUrl, isNavigationAllowed, isPermissionAllowed, mainWindowOptions } from '../../electron/window-options.ts';
 
 /** The CSP as directive → sources. */
 function parseCsp(policy: string): Map<string, string[]> {
@@ -82,5 +82,14 @@ describe('navigation rules', () => {
     ['not a url', null],
   ])('%s opens in the browser as %s', (url, expected) => {
     expect(externalUrl(url)).toBe(expected);
+  });
+});
+
+describe('isPermissionAllowed', () => {
+  it('grants clipboard writes only', () => {
+    expect(isPermissionAllowed('clipboard-sanitized-write')).toBe(true);
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'midiSysex', 'hid', 'serial', 'usb', 'openExternal', 'fullscreen', 'unknown']) {
+      expect(isPermissionAllowed(permission), permission).toBe(false);
+    }
   });
 });
