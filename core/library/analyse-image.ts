@@ -2,12 +2,15 @@
  * Everything ingest learns from an image's pixels, from one decode: format, dimensions after
  * EXIF orientation, EXIF, a thumbnail (WebP, longest side 256 px) and the perceptual hashes.
  * The decode is sharp (libvips) straight to thumbnail size, so JPEG and WebP use shrink-on-load
- * and a 12-megapixel photo is never held at full size. The header is checked against a pixel
+ * and a 12-megapixel photo is never held at full size. HEIC (HEVC), which libvips cannot
+ * decode, goes through heic-decoder.ts first. The header is checked against a pixel
  * limit before anything is decoded (decompression bombs).
  */
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import fs from 'node:fs';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { parseExif, type ExifSummary } from './exif.ts';
 import { describeNonImage, sniffFormat, type ImageFormatName } from './formats.ts';
+import { decodeHeic } from './heic-decoder.ts';
 import { DHASH_INPUT_HEIGHT_PX, DHASH_INPUT_WIDTH_PX, PHASH_INPUT_SIZE_PX, dctHash, differenceHash } from './perceptual-hash.ts';
 
 /** Default pixel limit: sharp's own default, 0x3FFF × 0x3FFF ≈ 268 megapixels. */
@@ -54,9 +57,6 @@ function decodeFailure(error: unknown, format: string): ImageRejectedError {
     return new ImageRejectedError(`truncated or corrupt ${format} data: ${message}`);
   }
   if (/exceeds pixel limit/i.test(message)) return new ImageRejectedError(`image is over the pixel limit: ${message}`);
-  if (format === 'heic' && /unsupported|codec|plugin|decoder/i.test(message)) {
-    return new ImageRejectedError(`HEIC (HEVC-coded) images cannot be decoded by this build of libvips: ${message}`);
-  }
   return new ImageRejectedError(`cannot decode ${format} image: ${message}`);
 }
 
@@ -105,13 +105,23 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
       `image is ${storedWidth}×${storedHeight} = ${mp(pixels)}, over the limit of ${mp(maxPixels)} (decompression-bomb guard); not decoded`,
     );
   }
-  const width = metadata.autoOrient?.width ?? storedWidth;
-  const height = metadata.autoOrient?.height ?? storedHeight;
+  let width = metadata.autoOrient?.width ?? storedWidth;
+  let height = metadata.autoOrient?.height ?? storedHeight;
 
   // 2. One decode, oriented and shrunk to thumbnail size, as raw sRGB(A).
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await sharp(input, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: true, sequentialRead: true })
+    let pipeline: Sharp;
+    if (format === 'heic') {
+      // libvips has no HEVC decoder: full-size RGBA from libheif (worker thread), then shrink.
+      const heic = await decodeHeic(Buffer.isBuffer(input) ? input : await fs.promises.readFile(input));
+      width = heic.width;
+      height = heic.height;
+      pipeline = sharp(heic.pixels, { raw: { width: heic.width, height: heic.height, channels: 4 } });
+    } else {
+      pipeline = sharp(input, { limitInputPixels: maxPixels, failOn: 'error', autoOrient: true, sequentialRead: true });
+    }
+    decoded = await pipeline
       .resize(sizePx, sizePx, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb')
       .raw()

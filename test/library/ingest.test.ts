@@ -42,6 +42,23 @@ describe('ingest', () => {
     expect(folders[0]!.lastScanAt).not.toBeNull();
   });
 
+  it('decodes HEIC from phones (libheif as WebAssembly, in a worker thread)', async () => {
+    // Fixture: a 96×64 JPEG with EXIF (Apple, iPhone 12, 2022:07:14 18:30:00) → heif-enc -q 70.
+    const heic = path.join(temp.photosDir, 'IMG_0001.HEIC');
+    fs.copyFileSync(path.join(import.meta.dirname, 'fixtures', 'iphone-like.heic'), heic);
+    const source = await writeImage(path.join(temp.dir, 'source.jpg'), { width: 96, height: 64, pattern: 'shapes', seed: 21, quality: 95 });
+    expect(await ingestFolder(temp)).toMatchObject({ added: 1, failed: [] });
+    const image = temp.library.db.prepare('SELECT * FROM images').get() as Record<string, unknown>;
+    expect(image).toMatchObject({ format: 'heic', width: 96, height: 64, camera_make: 'Apple', camera_model: 'iPhone 12', taken_at: '2022-07-14T18:30:00' });
+    const hashes = new ImagesRepository(temp.library.db).perceptualHashes(image.id as number)!;
+    const { analyseImage } = await import('../../core/library/analyse-image.ts');
+    const { hammingDistance } = await import('../../core/library/perceptual-hash.ts');
+    const fromSource = await analyseImage(fs.readFileSync(source));
+    expect(hammingDistance(hashes.phash, fromSource.phash)).toBeLessThanOrEqual(6);
+    const thumbnail = new ImagesRepository(temp.library.db).thumbnail(image.id as number, 256)!;
+    expect(fs.existsSync(path.join(temp.library.dataDir, thumbnail.relpath))).toBe(true);
+  });
+
   it('a second run skips everything by size + mtime and changes nothing', async () => {
     for (let i = 0; i < 5; i++) await writeImage(path.join(temp.photosDir, `${i}.jpg`), { width: 64, height: 48, seed: i });
     await ingestFolder(temp);

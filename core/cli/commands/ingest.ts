@@ -20,7 +20,7 @@ export const INGEST_OPTIONS = {
 
 const USAGE = `usage: looktwice ingest <folder...> [--db PATH] [--json] [--concurrency N] [--max-megapixels N] [--batch-size N]
 
-Scans the folders recursively and catalogues every JPEG, PNG, WebP, TIFF, GIF and AVIF image:
+Scans the folders recursively and catalogues every JPEG, PNG, WebP, TIFF, GIF, AVIF and HEIC image:
 content hash, size, dimensions, EXIF, a 256 px thumbnail and perceptual hashes (dHash, pHash).
 Running it again only reads new and changed files; moved files keep their identity; deleted
 files are marked missing. Your photos are only ever read.
