@@ -174,7 +174,7 @@ export interface ImageDetail extends ImageSummary {
   exif: Record<string, string | number | boolean | null>;
   /** Per-flag scores (e.g. blur variance), when flags were computed. */
   flagScores: Record<string, number>;
-  /** Whether similar-image search is possible (an embedding exists). */
+  /** Whether an embedding exists (similar-image search then uses it; else pixel layout). */
   hasEmbedding: boolean;
 }
 
@@ -323,7 +323,7 @@ export interface MapData {
   flagMasks: number[];
 }
 
-export const FLAG_KINDS = ['blurry', 'dark', 'bright', 'low_information', 'odd_aspect', 'tiny', 'uniform', 'outlier'] as const;
+export const FLAG_KINDS = ['blurry', 'too_dark', 'too_bright', 'low_information', 'uniform', 'odd_aspect', 'tiny', 'outlier', 'unreadable'] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
 
 export interface SimilarImage extends ImageSummary {

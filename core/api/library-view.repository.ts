@@ -52,6 +52,13 @@ export class LibraryViewRepository {
     })();
   }
 
+  /** Drops flags of these kinds from these images (the user judged them fine). */
+  removeFlags(imageIds: readonly number[], kinds: readonly FlagKind[]): void {
+    this.db
+      .prepare('DELETE FROM temp.api_flags WHERE image_id IN (SELECT value FROM json_each(?)) AND kind IN (SELECT value FROM json_each(?))')
+      .run(JSON.stringify(imageIds), JSON.stringify(kinds));
+  }
+
   flagCounts(): Array<{ kind: FlagKind; count: number }> {
     return this.db.prepare('SELECT kind, count(*) AS count FROM temp.api_flags GROUP BY kind ORDER BY count DESC').all() as Array<{ kind: FlagKind; count: number }>;
   }
@@ -345,6 +352,23 @@ export class LibraryViewRepository {
       imagesPerS: rows.map((row) => row.images_per_s),
       learningRate: rows.map((row) => row.learning_rate),
     };
+  }
+
+  /** Representative image ids of one cluster of the newest clustering, by rank. */
+  representativesOf(clusterId: number): number[] {
+    return this.db
+      .prepare(
+        `SELECT image_id FROM cluster_assignments
+         WHERE clustering_id = (SELECT max(id) FROM clusterings) AND cluster_id = ? AND representative_rank IS NOT NULL
+         ORDER BY representative_rank`,
+      )
+      .pluck()
+      .all(clusterId) as number[];
+  }
+
+  /** Whether any image has cached curation features (then quality flags are cheap to compute). */
+  hasCurationFeatures(): boolean {
+    return this.db.prepare('SELECT 1 FROM curate_features LIMIT 1').get() !== undefined;
   }
 
   /** Clusters of the newest clustering: size and representative image ids (by rank). */

@@ -17,6 +17,10 @@ import { ProbeService, type ProbeOutcome } from '../label/probe.service.ts';
 import { findDuplicateGroups, type DuplicateGroup as CoreDuplicateGroup } from '../curate/duplicates.ts';
 import { applyRemovals, keepAll, undoLastApply } from '../curate/dedup.service.ts';
 import { planExport, runExport, type ExportSettings } from '../export/export.service.ts';
+import { clusterLibrary } from '../curate/clusters.service.ts';
+import { computeMap } from '../curate/map.service.ts';
+import { computeFlags, type ImageFlags } from '../curate/flags.service.ts';
+import { findSimilar } from '../curate/similar.service.ts';
 import { CancelledError } from '../common/progress.ts';
 import type {
   BackendInfo, ClassSummary, ClusterSummary, DuplicateGroup, DuplicateRemoval, ExportOptions, ExportPreview, FilterOptions,
@@ -72,6 +76,12 @@ export class LooktwiceService implements LooktwiceApi {
   private readonly thumbnailsRoot: string;
   /** The last duplicate search; groups leave it as the user resolves them. null: not searched yet. */
   private duplicateGroups: CoreDuplicateGroup[] | null = null;
+  /** Whether quality flags were computed in this session (they are derived, not stored). */
+  private flagsReady = false;
+  /** Flags the user dismissed in this session, as "imageId:kind". */
+  private readonly dismissedFlags = new Set<string>();
+  /** Scores behind the flags (sharpness, brightness, …) per image, for the detail panel. */
+  private flagScores = new Map<number, Record<string, number>>();
 
   constructor(readonly library: Library) {
     this.view = new LibraryViewRepository(library.db);
@@ -136,6 +146,7 @@ export class LooktwiceService implements LooktwiceApi {
   // ───────────── library ─────────────
 
   async getLibrary(): Promise<LibraryInfo> {
+    await this.ensureFlags();
     const counts = this.view.counts();
     const activeRunId = this.embeddings.latestRunWithEmbeddings();
     const classes = await this.listClasses().catch(() => [] as ClassSummary[]);
@@ -239,6 +250,7 @@ export class LooktwiceService implements LooktwiceApi {
       offset: optionalInt(q.offset, 'offset'),
       limit: optionalInt(q.limit, 'limit', 1),
     };
+    if (checked.flag !== undefined) await this.ensureFlags();
     return this.view.listImages(checked);
   }
 
@@ -283,12 +295,13 @@ export class LooktwiceService implements LooktwiceApi {
       gps: facts.gpsLat !== null && facts.gpsLon !== null ? { lat: facts.gpsLat, lon: facts.gpsLon } : null,
       paths: facts.paths,
       exif,
-      flagScores: {},
+      flagScores: this.flagScores.get(imageId) ?? {},
       hasEmbedding: this.view.hasEmbedding(imageId),
     };
   }
 
   async getFilterOptions(): Promise<FilterOptions> {
+    await this.ensureFlags();
     const classes = await this.listClasses().catch(() => [] as ClassSummary[]);
     const clusters = await this.listClusters();
     return {
@@ -432,36 +445,60 @@ export class LooktwiceService implements LooktwiceApi {
 
   // ───────────── clusters, map, flags, similar ─────────────
 
-  async computeClusters(_params?: { k?: number | 'auto'; method?: 'kmeans' | 'density' }): Promise<JobRef> {
-    throw notAvailable('Clustering');
+  async computeClusters(params?: { k?: number | 'auto'; method?: 'kmeans' | 'density' }): Promise<JobRef> {
+    const p = paramsObject(params);
+    const k = p.k === undefined || p.k === 'auto' ? 'auto' : requireInt(p.k, 'k', 2);
+    const method = p.method === undefined ? 'kmeans' : oneOf(p.method, 'method', ['kmeans', 'density'] as const);
+    return this.jobs.start('clusters', 'Finding clusters', async (context) => {
+      const result = await clusterLibrary(this.library.db, { k, method, dataDir: this.library.dataDir, signal: context.signal, onProgress: context.onProgress });
+      context.log('info', `Clusters: ${result.k} (${result.how}) from ${result.source}.`);
+      this.changed('clusters');
+      return { clusters: result.clusters.filter((c) => c.id >= 0).length, method: result.method };
+    });
   }
 
   async listClusters(): Promise<ClusterSummary[]> {
     const clusters = this.view.clusters();
     const representatives = new Map(this.view.imagesByIds(clusters.flatMap((c) => c.representativeIds)).map((image) => [image.id, image]));
-    return clusters.map((cluster) => ({
-      id: cluster.id,
-      size: cluster.size,
-      name: null,
-      classId: null,
-      representatives: cluster.representativeIds.flatMap((id) => representatives.get(id) ?? []),
-    }));
+    return clusters.map((cluster) => {
+      const images = cluster.representativeIds.flatMap((id) => representatives.get(id) ?? []);
+      // A cluster is "named" when the user labelled its representatives with one class.
+      const reps = this.view.representativesOf(cluster.id);
+      const repImages = reps.flatMap((id) => representatives.get(id) ?? []);
+      const first = repImages[0]?.label;
+      const named = first && first.source === 'user' && repImages.every((image) => image.label?.source === 'user' && image.label.classId === first.classId) ? first : null;
+      return { id: cluster.id, size: cluster.size, name: named?.className ?? null, classId: named?.classId ?? null, representatives: images };
+    });
   }
 
-  async nameCluster(_params: { clusterId: number; name: string }): Promise<{ classId: number; labeled: number }> {
-    throw notAvailable('Naming clusters');
+  async nameCluster(params: { clusterId: number; name: string }): Promise<{ classId: number; labeled: number }> {
+    const p = paramsObject(params);
+    const clusterId = requireInt(p.clusterId, 'clusterId', -1);
+    const name = requireString(p.name, 'name', 200);
+    const representatives = this.view.representativesOf(clusterId);
+    if (representatives.length === 0) throw notFound('That cluster is gone (the library was clustered again). Reload the list.');
+    const created = this.engine(() => this.labels.createClass(name));
+    const labeled = this.engine(() => this.labels.setLabels(representatives, created.id));
+    this.changed('labels', 'clusters');
+    return { classId: created.id, labeled };
   }
 
   async computeMap(): Promise<JobRef> {
-    throw notAvailable('The 2-D map');
+    return this.jobs.start('map', 'Computing the map', async (context) => {
+      const result = await computeMap(this.library.db, { dataDir: this.library.dataDir, signal: context.signal, onProgress: context.onProgress });
+      context.log('info', `Map of ${result.points.length} images from ${result.source}.`);
+      this.changed('map');
+      return { points: result.points.length };
+    });
   }
 
   async getMap(): Promise<MapData> {
+    await this.ensureFlags();
     const points = this.view.mapPoints();
     const clusterOf = this.view.clusterOf();
     const labelOf = this.view.labelOf();
     const flags = this.view.flagsOf(points.map((p) => p.imageId));
-    const coords = new Float32Array(points.length * 2);
+    const coords = new Float32Array(points.length * 2); // [N, 2]
     points.forEach((point, i) => {
       coords[i * 2] = point.x;
       coords[i * 2 + 1] = point.y;
@@ -477,16 +514,78 @@ export class LooktwiceService implements LooktwiceApi {
     };
   }
 
+  /** Puts computed flags (minus dismissed ones) into the read model. */
+  private storeFlags(flags: readonly ImageFlags[]): number {
+    const known = new Set<string>(FLAG_KINDS);
+    const rows = flags.map((f) => ({
+      imageId: f.imageId,
+      kinds: f.flags.filter((kind) => known.has(kind) && !this.dismissedFlags.has(`${f.imageId}:${kind}`)) as FlagKind[],
+    }));
+    this.view.setFlags(rows);
+    this.flagScores = new Map(flags.map((f) => [f.imageId, f.scores]));
+    this.flagsReady = true;
+    return rows.filter((row) => row.kinds.length > 0).length;
+  }
+
+  /** Quality flags are derived from cached features: compute them once per session when those exist. */
+  private async ensureFlags(): Promise<void> {
+    if (this.flagsReady || !this.view.hasCurationFeatures() || this.jobs.running().some((job) => job.kind === 'flags')) return;
+    this.flagsReady = true;
+    try {
+      this.storeFlags(await computeFlags(this.library.db, { dataDir: this.library.dataDir }));
+    } catch {
+      // Flags are a convenience here; "Check quality" reports errors properly.
+      this.flagsReady = false;
+    }
+  }
+
   async computeFlags(): Promise<JobRef> {
-    throw notAvailable('Quality flags');
+    return this.jobs.start('flags', 'Checking quality', async (context) => {
+      const flags = await computeFlags(this.library.db, { dataDir: this.library.dataDir, signal: context.signal, onProgress: context.onProgress });
+      const flagged = this.storeFlags(flags);
+      const byKind: Partial<Record<FlagKind, number>> = {};
+      for (const { kind, count } of this.view.flagCounts()) byKind[kind] = count;
+      this.changed('flags');
+      return { flagged, byKind };
+    });
   }
 
-  async dismissFlags(_params: { imageIds: number[]; kind?: FlagKind }): Promise<{ dismissed: number }> {
-    throw notAvailable('Dismissing flags');
+  async dismissFlags(params: { imageIds: number[]; kind?: FlagKind }): Promise<{ dismissed: number }> {
+    const p = paramsObject(params);
+    const imageIds = requireIntArray(p.imageIds, 'imageIds');
+    const kinds: readonly FlagKind[] = p.kind === undefined ? FLAG_KINDS : [oneOf(p.kind, 'kind', FLAG_KINDS)];
+    const current = this.view.flagsOf(imageIds);
+    let dismissed = 0;
+    for (const imageId of imageIds) {
+      const had = current.get(imageId) ?? [];
+      for (const kind of kinds) {
+        if (!had.includes(kind)) continue;
+        this.dismissedFlags.add(`${imageId}:${kind}`);
+        dismissed++;
+      }
+    }
+    this.view.removeFlags(imageIds, kinds);
+    this.changed('flags');
+    return { dismissed };
   }
 
-  async findSimilar(_params: { imageId: number; k?: number }): Promise<SimilarImage[]> {
-    throw notAvailable('Similar-image search');
+  async findSimilar(params: { imageId: number; k?: number }): Promise<SimilarImage[]> {
+    const p = paramsObject(params);
+    const imageId = requireInt(p.imageId, 'imageId');
+    const k = Math.min(200, optionalInt(p.k, 'k', 1) ?? 12);
+    const [image] = this.view.imagesByIds([imageId]);
+    if (!image || !image.path) throw notFound('That image has no file in the library any more.');
+    let result;
+    try {
+      result = await findSimilar(this.library.db, image.path, k, { dataDir: this.library.dataDir });
+    } catch (error) {
+      throw fromEngine(error);
+    }
+    const summaries = new Map(this.view.imagesByIds(result.results.map((r) => r.imageId)).map((summary) => [summary.id, summary]));
+    return result.results.flatMap((r) => {
+      const summary = summaries.get(r.imageId);
+      return summary ? [{ ...summary, score: r.score }] : [];
+    });
   }
 
   // ───────────── labels & probe ─────────────

@@ -44,25 +44,27 @@ export function formatNumber(x: number | null | undefined, digits = 3): string {
 /** Human names of quality flags. */
 export const FLAG_LABELS: Record<string, string> = {
   blurry: 'Blurry',
-  dark: 'Too dark',
-  bright: 'Too bright',
+  too_dark: 'Too dark',
+  too_bright: 'Too bright',
   low_information: 'Low information',
+  uniform: 'Nearly uniform',
   odd_aspect: 'Odd aspect ratio',
   tiny: 'Tiny',
-  uniform: 'Nearly uniform',
   outlier: 'Outlier',
+  unreadable: 'Unreadable',
 };
 
 /** What each flag means, for the Quality screen. */
 export const FLAG_HELP: Record<string, string> = {
   blurry: 'Little fine detail compared with the rest of your library (low variance of the Laplacian).',
-  dark: 'Most pixels are close to black.',
-  bright: 'Most pixels are close to white.',
+  too_dark: 'Most pixels are close to black.',
+  too_bright: 'Most pixels are close to white.',
   low_information: 'Very few distinct tones (low entropy): blank walls, lens caps, screenshots of nothing.',
+  uniform: 'Almost one colour: hardly any contrast.',
   odd_aspect: 'Much wider or taller than usual photos: panoramas, banners, strips.',
   tiny: 'Too small to be useful for training.',
-  uniform: 'Almost one colour.',
-  outlier: 'Far from every other image in the embedding space.',
+  outlier: 'Far from every other image: unlike anything else in the library.',
+  unreadable: 'The pixels could not be decoded for analysis.',
 };
 
 /** A stable, distinguishable colour per category index (golden-angle hues). */
