@@ -53,6 +53,7 @@ function forwardEvent(name: string, payload: unknown): void {
 }
 
 function startEngine(): EngineHost {
+  let startFailure: string | null = null;
   const child = utilityProcess.fork(path.join(__dirname, 'engine.cjs'), ['--db', dbPath], {
     serviceName: 'Looktwice engine',
     stdio: 'inherit',
@@ -60,7 +61,16 @@ function startEngine(): EngineHost {
   const host = new EngineHost(utilityProcessPort(child), {
     onEvent: forwardEvent,
     warn: (message) => log(message),
-    onUnexpectedExit: (code) => {
+    onFatal: (message) => {
+      startFailure = message;
+    },
+    onUnexpectedExit: (code, wasReady) => {
+      if (!wasReady) {
+        // It never started (e.g. the library cannot be opened): restarting would fail again.
+        dialog.showErrorBox('Looktwice could not open its library', `${startFailure ?? `The engine exited with code ${code}.`}\n\nLibrary: ${dbPath}`);
+        app.exit(1);
+        return;
+      }
       log(`the engine stopped unexpectedly (exit code ${code}); restarting`);
       forwardEvent('log', { level: 'error', message: 'The Looktwice engine stopped unexpectedly and is restarting. Running jobs were interrupted; training can resume from its last checkpoint.', at: new Date().toISOString() });
       setTimeout(() => {

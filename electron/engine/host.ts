@@ -43,8 +43,13 @@ export function childProcessPort(child: ChildProcess): EnginePort {
 
 export interface EngineHostOptions {
   onEvent(name: string, payload: unknown): void;
-  /** The engine exited without being asked to (crash, out of memory). */
-  onUnexpectedExit?(code: number | null): void;
+  /**
+   * The engine exited without being asked to. `wasReady` is false when it never started (e.g. the
+   * library could not be opened — `fatal` came first): restarting would only fail again.
+   */
+  onUnexpectedExit?(code: number | null, wasReady: boolean): void;
+  /** The engine reported an error it cannot recover from (sent just before it exits). */
+  onFatal?(message: string): void;
   warn?(message: string): void;
 }
 
@@ -62,6 +67,7 @@ export class EngineHost {
   private exitCode: number | null | undefined = undefined;
   private readonly exited: Promise<number | null>;
   private stopping = false;
+  private wasReady = false;
   private onStopped: ((jobs: string[]) => void) | null = null;
 
   constructor(private readonly port: EnginePort, private readonly options: EngineHostOptions) {
@@ -81,7 +87,7 @@ export class EngineHost {
           settle({ ok: false, error: { name: 'Error', code: 'failed', message: 'The Looktwice engine stopped unexpectedly; please try again.' } });
         }
         this.pending.clear();
-        if (!this.stopping) this.options.onUnexpectedExit?.(code);
+        if (!this.stopping) this.options.onUnexpectedExit?.(code, this.wasReady);
         resolve(code);
       });
     });
@@ -93,6 +99,7 @@ export class EngineHost {
       }
       switch (message.type) {
         case 'ready':
+          this.wasReady = true;
           markReady();
           break;
         case 'result': {
@@ -109,6 +116,7 @@ export class EngineHost {
           break;
         case 'fatal':
           (options.warn ?? console.error)(`engine: ${message.error.message}`);
+          options.onFatal?.(message.error.message);
           break;
       }
     });

@@ -1,7 +1,7 @@
 // The engine process protocol: the runtime's message handling directly, then the real engine
 // entry (electron/engine/entry.ts, the code the utilityProcess runs) forked under plain Node with
 // an IPC channel, driving the real service on a real temporary SQLite library.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -151,7 +151,7 @@ describe('the engine entry in a child process (real service, real SQLite)', () =
   const cleanups: Array<() => void> = [];
   afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 
-  function startEngine(args: string[]) {
+  function startEngine(args: string[], exits: Array<{ code: number | null; wasReady: boolean }> = [], fatals: string[] = []) {
     const child = fork(ENTRY, args, { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -160,7 +160,12 @@ describe('the engine entry in a child process (real service, real SQLite)', () =
     cleanups.push(() => child.kill());
     const events: Array<{ name: string; payload: unknown }> = [];
     const warnings: string[] = [];
-    const host = new EngineHost(childProcessPort(child), { onEvent: (name, payload) => events.push({ name, payload }), warn: (message) => warnings.push(message) });
+    const host = new EngineHost(childProcessPort(child), {
+      onEvent: (name, payload) => events.push({ name, payload }),
+      warn: (message) => warnings.push(message),
+      onFatal: (message) => fatals.push(message),
+      onUnexpectedExit: (code, wasReady) => exits.push({ code, wasReady }),
+    });
     return { child, host, events, warnings, stderr: () => stderr };
   }
 
@@ -193,9 +198,27 @@ describe('the engine entry in a child process (real service, real SQLite)', () =
     expect(await host.call('getLibrary', [])).toMatchObject({ ok: false, error: { message: /not running/ } });
   });
 
-  it('reports a start-up failure instead of hanging', async () => {
-    const { host, warnings } = startEngine([]);
+  it('reports a start-up failure as fatal and an exit before ready, instead of hanging', async () => {
+    const exits: Array<{ code: number | null; wasReady: boolean }> = [];
+    const fatals: string[] = [];
+    const { host } = startEngine([], exits, fatals);
     await expect(host.ready).rejects.toThrow(/exited/);
-    expect(warnings.join('\n')).toMatch(/--db/);
+    expect(fatals.join('\n')).toMatch(/could not start: .*--db/);
+    expect(exits).toEqual([{ code: 1, wasReady: false }]);
+  });
+
+  it('tells a crash after start apart from a start-up failure', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looktwice-engine-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const exits: Array<{ code: number | null; wasReady: boolean }> = [];
+    const { child, host } = startEngine(['--db', path.join(dir, 'library.db')], exits);
+    await host.ready;
+    const pending = host.call('getLibrary', []);
+    child.kill('SIGKILL');
+    // A call in flight when the engine dies is answered, not left hanging.
+    const answer = await pending;
+    if (!answer.ok) expect(answer.error.message).toMatch(/stopped unexpectedly/);
+    await vi.waitFor(() => expect(exits).toEqual([{ code: null, wasReady: true }]), { timeout: 10_000 });
+    expect(host.alive).toBe(false);
   });
 });
