@@ -14,5 +14,7 @@ import { similarCommand } from './similar.ts';
 import { clusterCommand } from './cluster.ts';
 import { mapCommand } from './map.ts';
 import { flagsCommand } from './flags.ts';
+import { trainCommand } from './train.ts';
+import { embedCommand } from './embed.ts';
 
-export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand];
+export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand, trainCommand, embedCommand];
