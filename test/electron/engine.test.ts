@@ -10,7 +10,10 @@ import { EngineRuntime, type EngineService } from '../../electron/engine/runtime
 import { childProcessPort, EngineHost, remoteApi } from '../../electron/engine/host.ts';
 import { parseEngineMessage, parseHostMessage, type EngineMessage } from '../../electron/engine/messages.ts';
 import { dawnFlagsFromEnvironment } from '../../electron/engine/gpu.ts';
-import { API_METHODS, type LibraryInfo } from '../../core/api/contract.ts';
+import { API_METHODS, type ImagePage, type JobInfo, type JobRef, type LibraryInfo } from '../../core/api/contract.ts';
+import { handleRequest } from '../../electron/protocol.ts';
+import type { MediaFile } from '../../electron/protocol.ts';
+import { tempLibrary, writeImage } from '../helpers/index.ts';
 
 /** A small service with one long job that stops at its next step when cancelled, like training. */
 function jobService() {
@@ -220,5 +223,44 @@ describe('the engine entry in a child process (real service, real SQLite)', () =
     if (!answer.ok) expect(answer.error.message).toMatch(/stopped unexpectedly/);
     await vi.waitFor(() => expect(exits).toEqual([{ code: null, wasReady: true }]), { timeout: 10_000 });
     expect(host.alive).toBe(false);
+  });
+
+  it('runs a real ingest job in the engine: progress and job events reach main, thumbnails resolve by hash', async () => {
+    const temp = tempLibrary('looktwice-engine-ingest-');
+    cleanups.push(() => temp.cleanup());
+    temp.library.close(); // the engine process owns the library
+    for (const [index, pattern] of (['gradient', 'shapes', 'noise'] as const).entries()) {
+      await writeImage(path.join(temp.photosDir, `photo-${index}.jpg`), { width: 64, height: 48, pattern, seed: index + 1 });
+    }
+    const { host, events } = startEngine(['--db', temp.dbPath]);
+    await host.ready;
+    const api = remoteApi(API_METHODS, host) as unknown as {
+      addFolder(p: { path: string }): Promise<{ job: JobRef }>;
+      listImages(p: object): Promise<ImagePage>;
+    };
+    const { job } = await api.addFolder({ path: temp.photosDir });
+    await vi.waitFor(() => {
+      const finished = events.find((event) => event.name === 'job' && (event.payload as JobInfo).jobId === job.jobId && (event.payload as JobInfo).status !== 'running');
+      expect(finished?.payload).toMatchObject({ status: 'completed' });
+    }, { timeout: 60_000, interval: 100 });
+    expect(events.some((event) => event.name === 'progress' && (event.payload as { jobId: string }).jobId === job.jobId)).toBe(true);
+
+    const page = await api.listImages({});
+    expect(page.total).toBe(3);
+    const media = {
+      thumbnail: async (hash: string) => (await host.callInternal('thumbnail', [hash])) as MediaFile | null,
+      image: async (hash: string) => (await host.callInternal('image', [hash])) as MediaFile | null,
+    };
+    const hash = page.items[0]!.hash;
+    const thumbnail = await handleRequest(new Request(`looktwice://app/thumbnails/${hash}`), { rendererDir: temp.dir, media });
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get('content-type')).toMatch(/^image\//);
+    expect((await thumbnail.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    const original = await handleRequest(new Request(`looktwice://app/images/${hash}`), { rendererDir: temp.dir, media });
+    expect([original.status, original.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    expect(Buffer.from(await original.arrayBuffer())).toEqual(fs.readFileSync(page.items[0]!.path));
+    const unknown = await handleRequest(new Request(`looktwice://app/thumbnails/${'f'.repeat(64)}`), { rendererDir: temp.dir, media });
+    expect(unknown.status).toBe(404);
+    expect(await host.stop('test', 10_000)).toMatchObject({ clean: true });
   });
 });
