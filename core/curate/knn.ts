@@ -22,13 +22,18 @@ export interface KnnOptions {
   /** Called after each block of queries with the number of query rows done. */
   onBlock?: (done: number) => void;
   signal?: AbortSignal;
+  /** Continue from an earlier result for the same query rows (merging top-k across base blocks). */
+  into?: KnnResult;
+  /** Added to query / base row numbers for self-exclusion and for the indices reported. */
+  queryIndexOffset?: number;
+  baseIndexOffset?: number;
 }
 
 const QUERY_BLOCK = 64;
 const BASE_BLOCK = 512;
 
-/** Inserts (score, index) into a row's top-k kept in descending order, if it belongs there. */
-function insertTop(scores: Float32Array, indices: Int32Array, offset: number, k: number, score: number, index: number): void {
+/** Inserts (score, index) into a row's top-k (kept in descending order) if it belongs there. */
+export function insertTop(scores: Float32Array, indices: Int32Array, offset: number, k: number, score: number, index: number): void {
   let position = offset + k - 1;
   if (!(score > scores[position]!)) return;
   while (position > offset && scores[position - 1]! < score) {
@@ -53,8 +58,11 @@ export function knnSearch(queries: Float32Array, base: Float32Array, dim: number
   const end = Math.min(options.queryEnd ?? queryCount, queryCount);
   const excludeSelf = options.excludeSelf ?? false;
   const rows = Math.max(0, end - start);
-  const indices = new Int32Array(rows * k).fill(-1);
-  const scores = new Float32Array(rows * k).fill(-Infinity);
+  const indices = options.into?.indices ?? new Int32Array(rows * k).fill(-1);
+  const scores = options.into?.scores ?? new Float32Array(rows * k).fill(-Infinity);
+  if (indices.length !== rows * k) throw new Error('knn: the result to continue has another shape');
+  const queryIndexOffset = options.queryIndexOffset ?? 0;
+  const baseIndexOffset = options.baseIndexOffset ?? 0;
   const tile = new Float32Array(QUERY_BLOCK * BASE_BLOCK); // [QUERY_BLOCK, BASE_BLOCK] dot products of one block pair
 
   for (let q0 = start; q0 < end; q0 += QUERY_BLOCK) {
@@ -71,8 +79,8 @@ export function knnSearch(queries: Float32Array, base: Float32Array, dim: number
         for (let j = 0; j < width; j++) {
           const score = tile[tileRow + j]!;
           if (score > threshold) {
-            const index = b0 + j;
-            if (excludeSelf && index === q) continue;
+            const index = baseIndexOffset + b0 + j;
+            if (excludeSelf && index === queryIndexOffset + q) continue;
             insertTop(scores, indices, rowOffset, k, score, index);
             threshold = scores[rowOffset + k - 1]!;
           }

@@ -1,6 +1,7 @@
 /**
  * k-nearest neighbours for curation, choosing how to run: exact blocked search (knn.ts) in this
- * thread for small inputs, split across worker threads (one per core) for larger ones. Scores
+ * thread for small inputs, split across worker threads (one per core) for larger ones, and an
+ * inverted file (ivf.ts, approximate, recall measured by bench:knn) for very large ones. Scores
  * are inner products, i.e. cosine similarity for L2-normalised rows.
  */
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, RateMeter, type ProgressListener } from '../common/progress.ts';
 import { knnSearch, type KnnResult } from './knn.ts';
+import { ivfSearch } from './ivf.ts';
 
 export interface NeighbourOptions {
   excludeSelf?: boolean;
@@ -17,7 +19,15 @@ export interface NeighbourOptions {
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   phase?: string;
+  /**
+   * 'auto' (default): exact up to APPROXIMATE_ABOVE_WORK multiply-adds, IVF beyond;
+   * 'exact' always exact; 'approximate' always IVF.
+   */
+  mode?: 'auto' | 'exact' | 'approximate';
 }
+
+/** Above this many multiply-adds (≈ 60k × 60k × 128) exact search takes minutes: use IVF. */
+export const APPROXIMATE_ABOVE_WORK = 5e11;
 
 // Workers run TypeScript through tsx: Node 20 loads a worker's entry before `--import` hooks
 // apply, so a small CommonJS bootstrap registers tsx and then imports the real entry.
@@ -42,6 +52,10 @@ export async function findNeighbours(queries: Float32Array, base: Float32Array, 
   const meter = new RateMeter();
   const report = (done: number): void => options.onProgress?.({ phase, done, total: queryCount, ...meter.update(done, queryCount) });
   const available = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const mode = options.mode ?? 'auto';
+  if (mode === 'approximate' || (mode === 'auto' && queryCount * baseCount * dim > APPROXIMATE_ABOVE_WORK && baseCount > 1000)) {
+    return ivfSearch(queries, base, dim, k, { excludeSelf: options.excludeSelf, threads: options.threads, signal: options.signal, onProgress: options.onProgress ? (p) => options.onProgress!({ ...p, phase }) : undefined });
+  }
   const threads = Math.max(1, Math.min(options.threads ?? Math.min(8, available), Math.ceil(queryCount / 256)));
   if (threads === 1 || queryCount * baseCount * dim < PARALLEL_MIN_WORK) {
     const result = knnSearch(queries, base, dim, k, { excludeSelf: options.excludeSelf, signal: options.signal, onBlock: report });
