@@ -108,7 +108,8 @@ export interface LibraryInfo {
   embedded: number;
   classes: number;
   labels: { user: number; probe: number };
-  duplicateGroupsOpen: number;
+  /** Duplicate groups left to review, or null when not searched since the app started. */
+  duplicateGroupsOpen: number | null;
   clusters: number;
   mapPoints: number;
   flagged: number;

@@ -333,7 +333,7 @@ export class LibraryViewRepository {
         stepsTotal: row.steps_total,
         finalLoss: row.final_loss,
         imagesPerS: row.images_per_s,
-        resumable: row.status !== 'completed' && row.status !== 'running' && checkpoint !== null && exists(checkpoint),
+        resumable: row.status !== 'completed' && checkpoint !== null && exists(checkpoint),
         embedded: row.embedded,
         error: row.error,
         config,

@@ -21,6 +21,14 @@ import { clusterLibrary } from '../curate/clusters.service.ts';
 import { computeMap } from '../curate/map.service.ts';
 import { computeFlags, type ImageFlags } from '../curate/flags.service.ts';
 import { findSimilar } from '../curate/similar.service.ts';
+import { activeBackend, initBackend, type BackendChoice } from '../ml/backend.ts';
+import { trainLibrary } from '../ml/train.service.ts';
+import { embedLibrary } from '../ml/embed.ts';
+import { RunsRepository } from '../store/runs.repository.ts';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { planTraining, TRAIN_ARCHS, TRAIN_SIZES_PX } from './training-plan.ts';
+import { PIPELINE_STEPS, runPipelineStep, type PipelineContext } from './pipeline.ts';
 import { CancelledError } from '../common/progress.ts';
 import type {
   BackendInfo, ClassSummary, ClusterSummary, DuplicateGroup, DuplicateRemoval, ExportOptions, ExportPreview, FilterOptions,
@@ -31,7 +39,7 @@ import { FLAG_KINDS } from './contract.ts';
 import { EventHub } from './events.ts';
 import { JobRunner } from './jobs.ts';
 import { LibraryViewRepository } from './library-view.repository.ts';
-import { ApiError, notAvailable, notFound, invalid, fromEngine } from './errors.ts';
+import { ApiError, notFound, invalid, fromEngine } from './errors.ts';
 import {
   oneOf, optionalBoolean, optionalInt, optionalString, paramsObject, requireInt, requireIntArray, requireNumber, requireString,
 } from './validate.ts';
@@ -164,7 +172,7 @@ export class LooktwiceService implements LooktwiceApi {
         user: classes.reduce((sum, c) => sum + c.userLabels, 0),
         probe: classes.reduce((sum, c) => sum + c.probeLabels, 0),
       },
-      duplicateGroupsOpen: this.duplicateGroups?.length ?? 0,
+      duplicateGroupsOpen: this.duplicateGroups?.length ?? null,
       clusters: this.view.clusters().length,
       mapPoints: this.view.latestMapId() === null ? 0 : this.view.mapPoints().length,
       flagged: this.view.flaggedImages(),
@@ -316,31 +324,174 @@ export class LooktwiceService implements LooktwiceApi {
   // ───────────── training & embeddings ─────────────
 
   async listBackends(): Promise<BackendInfo[]> {
-    throw notAvailable('Choosing a training backend');
+    const require = createRequire(import.meta.url);
+    const installed = (name: string): boolean => {
+      try {
+        require.resolve(name);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const active = activeBackend();
+    const skippedReason = (name: string): string | null => active?.skipped.find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? null;
+    const deviceOf = (name: BackendInfo['name']): string | null => (active?.backend === name ? active.device : null);
+    const cpu = `${os.cpus()[0]?.model.trim() ?? 'CPU'} (${os.cpus().length} cores)`;
+    const tensorflow = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+    const webgpu = installed('webgpu');
+    return [
+      { name: 'tensorflow', available: tensorflow, device: deviceOf('tensorflow'), reason: tensorflow ? skippedReason('tensorflow') : 'TensorFlow for Node is not installed (an optional download when installing Looktwice).' },
+      { name: 'webgpu', available: webgpu, device: deviceOf('webgpu'), reason: webgpu ? skippedReason('webgpu') : 'The WebGPU runtime (Dawn) is not installed.' },
+      { name: 'wasm', available: true, device: deviceOf('wasm') ?? `${cpu}, WebAssembly`, reason: null },
+      { name: 'cpu', available: true, device: deviceOf('cpu') ?? `${cpu}, plain JavaScript (slow)`, reason: null },
+    ];
   }
 
-  async planTraining(_params?: TrainOptions): Promise<TrainPlan> {
-    throw notAvailable('Training');
+  /** Checks training options from the wire. */
+  private trainOptions(params: TrainOptions | undefined): TrainOptions {
+    const p = paramsObject(params);
+    const out: TrainOptions = {};
+    if (p.backend !== undefined) out.backend = oneOf(p.backend, 'backend', ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const);
+    if (p.arch !== undefined) out.arch = oneOf(p.arch, 'arch', TRAIN_ARCHS);
+    if (p.sizePx !== undefined) {
+      const sizePx = requireInt(p.sizePx, 'sizePx', 1);
+      if (!(TRAIN_SIZES_PX as readonly number[]).includes(sizePx)) throw invalid(`The image size must be one of ${TRAIN_SIZES_PX.join(', ')} px.`);
+      out.sizePx = sizePx;
+    }
+    if (p.batchSize !== undefined) out.batchSize = requireInt(p.batchSize, 'batchSize', 2);
+    if (p.epochs !== undefined) out.epochs = requireNumber(p.epochs, 'epochs', 0.01, 100000);
+    if (p.steps !== undefined) out.steps = requireInt(p.steps, 'steps', 1);
+    if (p.temperature !== undefined) out.temperature = requireNumber(p.temperature, 'temperature', 0.01, 10);
+    if (p.learningRate !== undefined) out.learningRate = requireNumber(p.learningRate, 'learningRate', 1e-7, 10);
+    if (p.seed !== undefined) out.seed = requireInt(p.seed, 'seed');
+    return out;
   }
 
-  async startTraining(_params: TrainOptions): Promise<JobRef> {
-    throw notAvailable('Training');
+  async planTraining(params?: TrainOptions): Promise<TrainPlan> {
+    const options = this.trainOptions(params);
+    let backend;
+    try {
+      backend = await initBackend((options.backend ?? 'auto') as BackendChoice);
+    } catch (error) {
+      throw fromEngine(error);
+    }
+    return planTraining({ backend: backend.backend, device: backend.device, softwareDevice: backend.softwareDevice }, this.view.counts().images, await this.listRuns(), options);
   }
 
-  async resumeTraining(_params: { runId: number }): Promise<JobRef> {
-    throw notAvailable('Resuming training');
+  /** Emits a trainMetrics event for a step of the run being trained now. */
+  private trainStepListener(jobId: string): (event: { step: number; stepsTotal: number; loss: number; learningRate: number; imagesPerS?: number | null; etaS?: number | null; runId?: number }) => void {
+    let runId = -1;
+    return (event) => {
+      if (event.runId !== undefined && event.runId >= 0) runId = event.runId;
+      if (runId < 0) runId = new RunsRepository(this.library.db).list().find((run) => run.status === 'running')?.id ?? -1;
+      this.events.emit('trainMetrics', {
+        jobId,
+        runId,
+        step: event.step,
+        stepsTotal: event.stepsTotal,
+        loss: event.loss,
+        imagesPerS: event.imagesPerS ?? null,
+        learningRate: event.learningRate,
+        etaS: event.etaS ?? null,
+      });
+    };
   }
 
+  private startTrainJob(title: string, options: TrainOptions, resume: boolean): JobRef {
+    return this.jobs.start(
+      'train',
+      title,
+      async (context) => {
+        const plan = resume ? null : await this.planTraining(options);
+        if (plan) context.log('info', `Training ${plan.options.arch} at ${plan.options.sizePx} px for ${plan.options.steps} steps on ${plan.backend} (${plan.device}).`);
+        this.changed('runs');
+        const onStep = this.trainStepListener(context.jobId);
+        const result = await trainLibrary(
+          this.library,
+          {
+            backend: (options.backend ?? 'auto') as BackendChoice,
+            resume,
+            config: plan
+              ? {
+                  arch: plan.options.arch as (typeof TRAIN_ARCHS)[number],
+                  sizePx: plan.options.sizePx,
+                  batchSize: plan.options.batchSize,
+                  steps: plan.options.steps,
+                  ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+                  ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+                  ...(options.seed !== undefined ? { seed: options.seed } : {}),
+                }
+              : {},
+          },
+          {
+            signal: context.signal,
+            onProgress: context.onProgress,
+            onStep: (event) => onStep(event),
+          },
+        ).catch((error: unknown) => {
+          this.changed('runs');
+          throw error instanceof Error && error.name === 'CancelledError' ? error : fromEngine(error);
+        });
+        this.changed('runs');
+        if (result.stopped) throw new CancelledError();
+        return { runId: result.run, backend: result.backend.backend, device: result.backend.device, steps: result.steps, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS };
+      },
+      ['embed', 'pipeline'],
+    );
+  }
+
+  async startTraining(params: TrainOptions): Promise<JobRef> {
+    const options = this.trainOptions(params);
+    if (this.view.counts().images < 2) throw invalid('Training needs at least 2 images: add a folder of photos first.');
+    return this.startTrainJob('Training a model', options, false);
+  }
+
+  async resumeTraining(params: { runId: number }): Promise<JobRef> {
+    const runId = requireInt(paramsObject(params).runId, 'runId', 1);
+    const runs = new RunsRepository(this.library.db).list();
+    const run = runs.find((r) => r.id === runId);
+    if (!run) throw notFound(`There is no run ${runId}.`);
+    if (run.status === 'completed') throw invalid(`Run ${runId} is already complete.`);
+    if (!run.checkpointPath) throw invalid(`Run ${runId} never saved a checkpoint, so it cannot be resumed; start a new run.`);
+    const newest = runs.find((r) => r.checkpointPath && r.status !== 'completed');
+    if (newest && newest.id !== runId) throw invalid(`Only the most recent unfinished run (#${newest.id}) can be resumed.`);
+    return this.startTrainJob(`Resuming run ${runId}`, {}, true);
+  }
   async listRuns(): Promise<RunSummary[]> {
-    return this.view.runs(this.library.dataDir, (file) => fs.existsSync(file));
+    const training = this.jobs.running().some((job) => job.kind === 'train' || job.kind === 'pipeline');
+    return this.view.runs(this.library.dataDir, (file) => fs.existsSync(file)).map((run) => {
+      if (run.status !== 'running') return run;
+      // A 'running' run with no training job here was interrupted (crash, Ctrl-C): it resumes like a stopped one.
+      return training ? { ...run, resumable: false } : { ...run, status: 'stopped' as const };
+    });
   }
 
   async getRunMetrics(params: { runId: number }): Promise<RunMetrics> {
     return this.view.runMetrics(requireInt(paramsObject(params).runId, 'runId'));
   }
 
-  async startEmbedding(_params?: { runId?: number }): Promise<JobRef> {
-    throw notAvailable('Computing embeddings');
+  async startEmbedding(params?: { runId?: number }): Promise<JobRef> {
+    const runId = optionalInt(paramsObject(params).runId, 'runId', 1);
+    const runs = new RunsRepository(this.library.db);
+    const run = runId !== undefined ? runs.byId(runId) : runs.latestWithCheckpoint(['completed', 'stopped']);
+    if (!run) throw invalid(runId !== undefined ? `There is no run ${runId}.` : 'There is no trained model yet: train one first.');
+    if (!run.checkpointPath) throw invalid(`Run ${run.id} has no saved model to embed with.`);
+    return this.jobs.start(
+      'embed',
+      `Embedding with run ${run.id}`,
+      async (context) => {
+        const result = await embedLibrary(this.library, { runId: run.id, signal: context.signal, onProgress: context.onProgress }).catch((error: unknown) => {
+          throw error instanceof Error && error.name === 'CancelledError' ? error : fromEngine(error);
+        });
+        for (const failure of result.failed.slice(0, 20)) context.log('warn', `${failure.path}: ${failure.reason}`);
+        // Duplicates and outliers get better with embeddings: recompute them when next asked.
+        this.duplicateGroups = null;
+        this.flagsReady = false;
+        this.changed('embeddings', 'runs');
+        return { runId: result.run, embedded: result.embedded, dim: result.dim };
+      },
+      ['train', 'pipeline'],
+    );
   }
 
   // ───────────── duplicates ─────────────
@@ -715,8 +866,50 @@ export class LooktwiceService implements LooktwiceApi {
 
   // ───────────── pipeline & jobs ─────────────
 
-  async startPipeline(_params?: PipelineOptions): Promise<JobRef> {
-    throw notAvailable('The whole pipeline');
+  async startPipeline(params?: PipelineOptions): Promise<JobRef> {
+    const p = paramsObject(params);
+    const folders = p.folders === undefined ? [] : (Array.isArray(p.folders) ? p.folders : [p.folders]).map((folder, i) => path.resolve(requireString(folder, `folders[${i}]`)));
+    const steps = p.steps === undefined ? PIPELINE_STEPS : (Array.isArray(p.steps) ? p.steps : []).map((step) => oneOf(step, 'steps', PIPELINE_STEPS));
+    const train = this.trainOptions(p.train as TrainOptions | undefined);
+    for (const folder of folders) {
+      if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw invalid(`The folder ${folder} does not exist.`);
+    }
+    return this.jobs.start(
+      'pipeline',
+      'Curating the library',
+      async (context) => {
+        const onStep = this.trainStepListener(context.jobId);
+        const pipeline: PipelineContext = {
+          library: this.library,
+          folders,
+          train,
+          signal: context.signal,
+          onProgress: context.onProgress,
+          log: context.log,
+          onTrainStep: (event) => onStep(event),
+        };
+        const outcomes: Array<{ step: (typeof PIPELINE_STEPS)[number]; status: 'done' | 'skipped' | 'failed'; summary: string }> = [];
+        for (const step of PIPELINE_STEPS.filter((s) => steps.includes(s))) {
+          context.log('info', `Pipeline: ${step}…`);
+          try {
+            const outcome = await runPipelineStep(step, pipeline);
+            outcomes.push({ step, status: outcome.status, summary: outcome.summary });
+            context.log('info', `Pipeline: ${step}: ${outcome.summary}`);
+          } catch (error) {
+            if (error instanceof Error && error.name === 'CancelledError') throw error;
+            const message = fromEngine(error).message;
+            outcomes.push({ step, status: 'failed', summary: message });
+            context.log('error', `Pipeline: ${step} failed: ${message}`);
+            // Later steps depend on earlier ones only loosely (curation works without a model).
+          }
+          this.duplicateGroups = null;
+          this.flagsReady = false;
+          this.changed('images', 'runs', 'embeddings', 'duplicates', 'clusters', 'map', 'flags');
+        }
+        return { steps: outcomes };
+      },
+      ['ingest', 'train', 'embed', 'duplicates', 'clusters', 'map', 'flags'],
+    );
   }
 
   async listJobs(): Promise<JobInfo[]> {
