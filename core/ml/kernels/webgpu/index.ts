@@ -7,6 +7,8 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { meanConfig } from './mean.ts';
+import { sumConfig } from './sum.ts';
 
 type ConfigFactory = (fallback: KernelFunc | undefined) => KernelConfig;
 
@@ -14,6 +16,8 @@ type ConfigFactory = (fallback: KernelFunc | undefined) => KernelConfig;
 const FACTORIES: ReadonlyMap<string, ConfigFactory> = new Map([
   ['Conv2DBackpropFilter', conv2DBackpropFilterConfig],
   ['Conv2DBackpropInput', conv2DBackpropInputConfig],
+  ['Sum', sumConfig],
+  ['Mean', meanConfig],
 ]);
 
 const stock = new Map<string, KernelConfig | undefined>();

@@ -1,6 +1,6 @@
 // Second pass of a split-K GEMM: sums the partial products of the S slices of the reduction axis.
 //
-//   out[i] = Σ_{s=0}^{S−1} partial[s, i]          partial: [S, L] (flat), out: L elements
+//   out[i] = scale · Σ_{s=0}^{S−1} partial[s, i]          partial: [S, L] (flat), out: L elements
 //
 // Deterministic (fixed summation order, no atomics), one thread per 4 outputs when L % 4 == 0.
 import type { TensorInfo } from '@tensorflow/tfjs';
@@ -8,7 +8,7 @@ import { runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-pro
 
 class SplitKSumProgram implements WebGPUProgram {
   variableNames = ['partial'];
-  uniforms = 'splits : i32,';
+  uniforms = 'splits : i32, scale : f32,';
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
   outputShape: number[];
@@ -39,23 +39,27 @@ class SplitKSumProgram implements WebGPUProgram {
         for (var s = 0; s < uniforms.splits; s++) {
           sum += partial[s * uniforms.size + index];
         }
-        setOutputAtIndex(index, sum);
+        setOutputAtIndex(index, sum * uniforms.scale);
       }
     }`;
   }
 }
 
 /**
- * Sums `partial` ([splits, …] with `elementsPerSplit` elements per slice) into a new float32 tensor
- * of `outputShape`. The caller keeps ownership of `partial`.
+ * Sums `partial` ([splits, …], each slice as many elements as `outputShape`) into a new float32 tensor
+ * of `outputShape`, times `scale` (1 for a plain sum). The caller keeps ownership of `partial`.
  */
 export function splitKSum(
   backend: WebGPUBackend,
   partial: TensorInfo,
   splits: number,
   outputShape: number[],
+  scale = 1,
 ): TensorInfo {
   const elements = outputShape.reduce((a, b) => a * b, 1);
   const program = new SplitKSumProgram(outputShape, elements % 4 === 0 ? 4 : 1);
-  return runProgram(backend, program, [partial], [{ type: 'int32', data: [splits] }]);
+  return runProgram(backend, program, [partial], [
+    { type: 'int32', data: [splits] },
+    { type: 'float32', data: [scale] },
+  ]);
 }

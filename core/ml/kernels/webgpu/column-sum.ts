@@ -1,0 +1,88 @@
+// Sum (or mean) over every axis but the last of an NHWC activation, without a transpose: the
+// reduction batch norm and its gradient do on every layer (per-channel statistics, dβ, dγ).
+//
+//   out[c] = scale · Σ_{r < R} x[r, c]      x viewed as [R, C], R = product of the leading dims
+//
+// tfjs-backend-webgpu's stock reduce first transposes x so the reduced axes are innermost (a full
+// copy of the activation), then runs one workgroup per output element — C workgroups, 64 for a
+// 64-channel layer, far too few for a large GPU. Here pass 1 runs a grid of (column groups × row
+// chunks) workgroups; in each, threads along x take consecutive columns (coalesced loads along C)
+// and threads along y take interleaved rows of the chunk, each summing its rows serially into one
+// partial [chunks · rowLanes, C]; pass 2 (split-k-sum.ts) adds the partials in a fixed order and
+// applies the scale (1 or 1/R). Deterministic; no atomics.
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { splitKSum } from './split-k-sum.ts';
+import { ceilDiv, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
+
+const THREADS_PER_GROUP = 256;
+const TARGET_WORKGROUPS = 512;
+const MIN_ROWS_PER_THREAD = 32;
+
+class ColumnSumPartialProgram implements WebGPUProgram {
+  variableNames = ['x'];
+  uniforms = 'rows : i32, columns : i32, rowsPerChunk : i32,';
+  workgroupSize: [number, number, number];
+  outputShape: number[];
+  dispatchLayout = { x: [1], y: [0] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+
+  constructor(partialRows: number, columns: number, columnsPerGroup: number, chunks: number) {
+    this.workgroupSize = [columnsPerGroup, THREADS_PER_GROUP / columnsPerGroup, 1];
+    this.outputShape = [partialRows, columns];
+    this.dispatch = [ceilDiv(columns, columnsPerGroup), chunks, 1];
+    this.shaderKey = `looktwice_columnSumPartial_${columnsPerGroup}`;
+  }
+
+  getUserCode(): string {
+    const rowLanes = this.workgroupSize[1];
+    return `
+  fn main() {
+    let column = i32(globalId.x);
+    let lane = i32(localId.y);
+    let chunk = i32(workgroupId.y);
+    if (column < uniforms.columns) {
+      let rowStart = chunk * uniforms.rowsPerChunk;
+      let rowEnd = min(rowStart + uniforms.rowsPerChunk, uniforms.rows);
+      var sum = 0.0;
+      for (var row = rowStart + lane; row < rowEnd; row += ${rowLanes}) {
+        sum += x[row * uniforms.columns + column];
+      }
+      result[(chunk * ${rowLanes} + lane) * uniforms.columns + column] = sum;
+    }
+  }`;
+  }
+}
+
+/**
+ * scale · Σ over all leading axes of `x` (float32, rank ≥ 2), into a new tensor of `outputShape`
+ * (C elements, e.g. [C] or [1, 1, 1, C]).
+ */
+export function columnSum(backend: WebGPUBackend, x: TensorInfo, outputShape: number[], scale: number): TensorInfo {
+  const columns = x.shape[x.shape.length - 1] ?? 1;
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const columnsPerGroup = columns >= 64 ? 64 : columns > 16 ? 32 : 16;
+  const rowLanes = THREADS_PER_GROUP / columnsPerGroup;
+  const columnGroups = ceilDiv(columns, columnsPerGroup);
+  let chunks = Math.max(1, ceilDiv(TARGET_WORKGROUPS, columnGroups));
+  chunks = Math.min(chunks, Math.max(1, Math.floor(rows / (rowLanes * MIN_ROWS_PER_THREAD))), 65535);
+  const rowsPerChunk = ceilDiv(rows, chunks);
+  chunks = ceilDiv(rows, rowsPerChunk);
+  const partialRows = chunks * rowLanes;
+  const program = new ColumnSumPartialProgram(partialRows, columns, columnsPerGroup, chunks);
+  const partial = runProgram(backend, program, [x], [
+    { type: 'int32', data: [rows] },
+    { type: 'int32', data: [columns] },
+    { type: 'int32', data: [rowsPerChunk] },
+  ]); // [chunks · rowLanes, C]
+  const result = splitKSum(backend, partial, partialRows, outputShape, scale);
+  backend.disposeData(partial.dataId);
+  return result;
+}
+
+/** True when `axes` (already normalised, any order) are exactly 0 … rank−2. */
+export function reducesAllButLastAxis(axes: readonly number[], rank: number): boolean {
+  if (rank < 2 || axes.length !== rank - 1) return false;
+  const sorted = [...axes].sort((a, b) => a - b);
+  return sorted.every((axis, i) => axis === i);
+}
