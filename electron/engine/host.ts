@@ -161,8 +161,10 @@ export class EngineHost {
     const deadline = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), timeoutMs);
     });
-    const outcome = await Promise.race([confirmed, deadline, this.exited.then(() => null)]);
+    let outcome = await Promise.race([confirmed, deadline, this.exited.then(() => null)]);
     clearTimeout(timer);
+    // The exit can be seen a moment before the last message is read: give `stopped` a beat.
+    if (outcome === null && !this.alive) outcome = await Promise.race([confirmed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 200))]);
     this.port.kill();
     await this.exited;
     return outcome === null ? { clean: false, cancelledJobs: [] } : { clean: true, cancelledJobs: outcome };
