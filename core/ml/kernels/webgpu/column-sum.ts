@@ -1,7 +1,8 @@
 // Sum (or mean) over every axis but the last of an NHWC activation, without a transpose: the
 // reduction batch norm and its gradient do on every layer (per-channel statistics, dβ, dγ).
 //
-//   out[c] = scale · Σ_{r < R} x[r, c]      x viewed as [R, C], R = product of the leading dims
+//   out[c] = scale · Σ_{r < R} x[r, c]                x viewed as [R, C], R = product of the leading dims
+//   out[c] = scale · Σ_{r < R} (x[r, c] − center[c])²  (with a center: the biased variance for 1/R)
 //
 // tfjs-backend-webgpu's stock reduce first transposes x so the reduced axes are innermost (a full
 // copy of the activation), then runs one workgroup per output element — C workgroups, 64 for a
@@ -27,11 +28,18 @@ class ColumnSumPartialProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   shaderKey: string;
 
-  constructor(partialRows: number, columns: number, columnsPerGroup: number, chunks: number) {
+  constructor(
+    partialRows: number,
+    columns: number,
+    columnsPerGroup: number,
+    chunks: number,
+    private readonly centered: boolean,
+  ) {
     this.workgroupSize = [columnsPerGroup, THREADS_PER_GROUP / columnsPerGroup, 1];
     this.outputShape = [partialRows, columns];
     this.dispatch = [ceilDiv(columns, columnsPerGroup), chunks, 1];
-    this.shaderKey = `looktwice_columnSumPartial_${columnsPerGroup}`;
+    if (centered) this.variableNames = ['x', 'center'];
+    this.shaderKey = `looktwice_columnSumPartial_${columnsPerGroup}_${centered}`;
   }
 
   getUserCode(): string {
@@ -44,9 +52,10 @@ class ColumnSumPartialProgram implements WebGPUProgram {
     if (column < uniforms.columns) {
       let rowStart = chunk * uniforms.rowsPerChunk;
       let rowEnd = min(rowStart + uniforms.rowsPerChunk, uniforms.rows);
+      ${this.centered ? 'let mean = center[column];' : ''}
       var sum = 0.0;
       for (var row = rowStart + lane; row < rowEnd; row += ${rowLanes}) {
-        sum += x[row * uniforms.columns + column];
+        ${this.centered ? 'let d = x[row * uniforms.columns + column] - mean;\n        sum += d * d;' : 'sum += x[row * uniforms.columns + column];'}
       }
       result[(chunk * ${rowLanes} + lane) * uniforms.columns + column] = sum;
     }
@@ -55,10 +64,16 @@ class ColumnSumPartialProgram implements WebGPUProgram {
 }
 
 /**
- * scale · Σ over all leading axes of `x` (float32, rank ≥ 2), into a new tensor of `outputShape`
- * (C elements, e.g. [C] or [1, 1, 1, C]).
+ * scale · Σ over all leading axes of `x` (float32, rank ≥ 2) — of (x − center)² when `center` ([C])
+ * is given — into a new tensor of `outputShape` (C elements, e.g. [C] or [1, 1, 1, C]).
  */
-export function columnSum(backend: WebGPUBackend, x: TensorInfo, outputShape: number[], scale: number): TensorInfo {
+export function columnSum(
+  backend: WebGPUBackend,
+  x: TensorInfo,
+  outputShape: number[],
+  scale: number,
+  center?: TensorInfo,
+): TensorInfo {
   const columns = x.shape[x.shape.length - 1] ?? 1;
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const columnsPerGroup = columns >= 64 ? 64 : columns > 16 ? 32 : 16;
@@ -69,8 +84,8 @@ export function columnSum(backend: WebGPUBackend, x: TensorInfo, outputShape: nu
   const rowsPerChunk = ceilDiv(rows, chunks);
   chunks = ceilDiv(rows, rowsPerChunk);
   const partialRows = chunks * rowLanes;
-  const program = new ColumnSumPartialProgram(partialRows, columns, columnsPerGroup, chunks);
-  const partial = runProgram(backend, program, [x], [
+  const program = new ColumnSumPartialProgram(partialRows, columns, columnsPerGroup, chunks, center !== undefined);
+  const partial = runProgram(backend, program, center === undefined ? [x] : [x, center], [
     { type: 'int32', data: [rows] },
     { type: 'int32', data: [columns] },
     { type: 'int32', data: [rowsPerChunk] },

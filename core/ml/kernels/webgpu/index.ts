@@ -5,6 +5,9 @@
 // as the fallback for cases a custom kernel does not cover (NCHW, non-float32) and so that
 // `restoreStockWebgpuKernels()` can put it back (benchmarks compare the two in one process).
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc } from '@tensorflow/tfjs';
+import { batchNormApplyConfig } from './batch-norm-apply.ts';
+import { batchNormGradConfig } from './batch-norm-grad.ts';
+import { batchNormStatsConfig } from './batch-norm-stats.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { meanConfig } from './mean.ts';
@@ -18,6 +21,10 @@ const FACTORIES: ReadonlyMap<string, ConfigFactory> = new Map([
   ['Conv2DBackpropInput', conv2DBackpropInputConfig],
   ['Sum', sumConfig],
   ['Mean', meanConfig],
+  // New kernels (no stock counterpart), used by batch-norm-relu.ts's fused op.
+  ['LooktwiceBatchNormStats', batchNormStatsConfig],
+  ['LooktwiceBatchNormApply', batchNormApplyConfig],
+  ['LooktwiceBatchNormGrad', batchNormGradConfig],
 ]);
 
 const stock = new Map<string, KernelConfig | undefined>();
