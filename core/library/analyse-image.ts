@@ -11,7 +11,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { parseExif, type ExifSummary } from './exif.ts';
 import { describeNonImage, sniffFormat, type ImageFormatName } from './formats.ts';
 import { decodeHeic } from './heic-decoder.ts';
-import { DHASH_INPUT_HEIGHT_PX, DHASH_INPUT_WIDTH_PX, PHASH_INPUT_SIZE_PX, dctHash, differenceHash } from './perceptual-hash.ts';
+import { DHASH_INPUT_HEIGHT_PX, DHASH_INPUT_WIDTH_PX, PHASH_INPUT_SIZE_PX, dctHash, differenceHash, luma, resampleGrey } from './perceptual-hash.ts';
 
 /** Default pixel limit: sharp's own default, 0x3FFF × 0x3FFF ≈ 268 megapixels. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
@@ -41,6 +41,8 @@ export interface AnalysedImage {
 export interface AnalyseOptions {
   maxPixels?: number;
   thumbnailSizePx?: number;
+  /** The file's first bytes, when `input` is a path (for a clear "not an image" reason). */
+  head?: Uint8Array;
 }
 
 function formatName(metadata: Metadata): ImageFormatName | null {
@@ -60,30 +62,18 @@ function decodeFailure(error: unknown, format: string): ImageRejectedError {
   return new ImageRejectedError(`cannot decode ${format} image: ${message}`);
 }
 
-/** Greyscale pixels of `raw` resized to width×height (fit: fill), one byte each. */
-async function greyPixels(raw: Buffer, info: OutputInfo, width: number, height: number): Promise<Uint8Array> {
-  const grey = await sharp(raw, { raw: { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 } })
-    .flatten({ background: '#ffffff' })
-    .greyscale()
-    .resize(width, height, { fit: 'fill' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer();
-  if (grey.length !== width * height) throw new Error(`internal: expected ${width * height} grey pixels, got ${grey.length}`);
-  return grey;
-}
-
 /**
- * Analyses an image given as its bytes (or a path, for files too large to keep in memory).
- * Throws ImageRejectedError with a specific reason for anything that is not a usable image.
+ * Analyses an image given as its bytes or its path (libvips then reads the file itself, off the
+ * main thread). Throws ImageRejectedError with a specific reason for anything that is not a
+ * usable image.
  */
 export async function analyseImage(input: Buffer | string, options: AnalyseOptions = {}): Promise<AnalysedImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const sizePx = options.thumbnailSizePx ?? THUMBNAIL_SIZE_PX;
-  if (Buffer.isBuffer(input)) {
-    if (input.length === 0) throw new ImageRejectedError('empty file (0 bytes)');
-    const sniffed = sniffFormat(input.subarray(0, 64));
-    if (!sniffed) throw new ImageRejectedError(`not an image: the content is not JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIC (${describeNonImage(input.subarray(0, 64))})`);
+  const head = Buffer.isBuffer(input) ? input.subarray(0, 64) : options.head;
+  if (head) {
+    if (head.length === 0) throw new ImageRejectedError('empty file (0 bytes)');
+    if (!sniffFormat(head)) throw new ImageRejectedError(`not an image: the content is not JPEG, PNG, WebP, TIFF, GIF, AVIF or HEIC (${describeNonImage(head)})`);
   }
 
   // 1. Header only: nothing is decoded yet.
@@ -133,12 +123,12 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
   const channels = info.channels as 1 | 2 | 3 | 4;
 
   // 3. Thumbnail and hashes from the small decode; EXIF from the block sharp already found.
-  const [thumbnail, phashGrey, dhashGrey, parsedExif] = await Promise.all([
-    sharp(data, { raw: { width: info.width, height: info.height, channels } }).webp(THUMBNAIL_WEBP).toBuffer(),
-    greyPixels(data, info, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX),
-    greyPixels(data, info, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX),
-    parseExif(metadata.exif ?? (format === 'tiff' && Buffer.isBuffer(input) ? input : undefined)),
-  ]);
+  const thumbnailPromise = sharp(data, { raw: { width: info.width, height: info.height, channels } }).webp(THUMBNAIL_WEBP).toBuffer();
+  const exifPromise = parseExif(metadata.exif ?? (format === 'tiff' && Buffer.isBuffer(input) ? input : undefined));
+  const grey = luma(data, info.width * info.height, channels);
+  const phashGrey = resampleGrey(grey, info.width, info.height, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX);
+  const dhashGrey = resampleGrey(grey, info.width, info.height, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX);
+  const [thumbnail, parsedExif] = await Promise.all([thumbnailPromise, exifPromise]);
   const exif: ExifSummary = { ...parsedExif, orientation: parsedExif.orientation ?? metadata.orientation ?? null };
   return {
     format,

@@ -88,6 +88,11 @@ function describeReadError(error: unknown): string {
   }
 }
 
+/** HEIC goes through a WebAssembly decoder that needs the bytes in memory. */
+function isHeicName(filePath: string): boolean {
+  return /\.(heic|heif)$/i.test(filePath);
+}
+
 function isUnder(filePath: string, folder: string): boolean {
   return filePath.startsWith(folder.endsWith(path.sep) ? folder : `${folder}${path.sep}`);
 }
@@ -226,15 +231,18 @@ export class IngestService {
   /** Reads, hashes and (if needed) analyses one file; never throws. */
   private async process(file: ScannedFile, maxPixels: number): Promise<ProcessResult> {
     try {
-      const content = await readAndHash(file.path, file);
+      // Hash first (a chunked read, nothing kept); libvips then reads the file itself for the
+      // decode, off the main thread. The stat check after the decode catches a file that
+      // changed in between, so the pixels always belong to the hashed bytes.
+      const content = await readAndHash(file.path, file, { keepBytes: isHeicName(file.path) });
       const existing = this.images.byContentHash(content.contentHash);
       const complete = existing !== undefined && this.images.isComplete(existing.id, THUMBNAIL_SIZE_PX) && this.thumbnails.has(content.contentHash);
       let analysed: AnalysedImage | null = null;
       let thumbnailRelpath: string | null = null;
       if (!complete) {
-        analysed = await analyseImage(content.bytes ?? file.path, { maxPixels });
+        analysed = await analyseImage(content.bytes ?? file.path, { maxPixels, head: content.head });
+        assertUnchanged(file, await fs.promises.stat(file.path), 'while decoding');
         thumbnailRelpath = await this.thumbnails.write(content.contentHash, analysed.thumbnail.bytes);
-        if (!content.bytes) assertUnchanged(file, await fs.promises.stat(file.path), 'while decoding');
       }
       return { kind: 'ok', file, contentHash: content.contentHash, size: content.size, mtimeMs: content.mtimeMs, analysed, thumbnailRelpath };
     } catch (error) {

@@ -1,14 +1,18 @@
 /**
- * Reads a file once, hashing it while reading (SHA-256, node:crypto), and notices when the
- * file is being changed under us: its size and mtime must match the scan's before and after
- * the read. The content hash is the image's identity: the same bytes at two paths are one image.
+ * Reads a file once to hash it (SHA-256, node:crypto, updated chunk by chunk while reading),
+ * and notices when the file is being changed under us: its size and mtime must match the
+ * scan's before and after the read. The content hash is the image's identity: the same bytes
+ * at two paths are one image. The read goes through a few reused chunk buffers, so hashing a
+ * library of multi-megabyte photos allocates (and garbage-collects) next to nothing.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 
-/** Files larger than this are hashed as a stream and not kept in memory (decoded from disk). */
-export const MAX_IN_MEMORY_BYTES = 256 * 1024 * 1024;
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bytes kept from the start of the file, for format sniffing. */
+export const HEAD_BYTES = 64;
+/** Chunk buffers not in use right now (one per file in flight at most). */
+const freeChunks: Buffer[] = [];
 
 /** A file that is not what the scan saw any more (being written, replaced, truncated). */
 export class FileChangedError extends Error {
@@ -28,7 +32,9 @@ export interface ExpectedStat {
 export interface FileContent {
   /** Hex SHA-256 of the bytes. */
   contentHash: string;
-  /** The bytes, or null for files over MAX_IN_MEMORY_BYTES. */
+  /** The first HEAD_BYTES bytes (fewer for a shorter file). */
+  head: Buffer;
+  /** The whole file, only when asked for with keepBytes. */
   bytes: Buffer | null;
   size: number;
   mtimeMs: number;
@@ -41,39 +47,41 @@ export function assertUnchanged(expected: ExpectedStat, actual: { size: number; 
   if (mtimeMs !== expected.mtimeMs) throw new FileChangedError(`${when}: modified at ${new Date(mtimeMs).toISOString()}`);
 }
 
-/** Reads and hashes `filePath`; throws a clear Error (or FileChangedError) when it cannot. */
-export async function readAndHash(filePath: string, expected: ExpectedStat, maxInMemoryBytes = MAX_IN_MEMORY_BYTES): Promise<FileContent> {
+/**
+ * Reads and hashes `filePath`; throws a clear Error (or FileChangedError) when it cannot.
+ * With `keepBytes` the whole file is returned too (for decoders that need it in memory).
+ */
+export async function readAndHash(filePath: string, expected: ExpectedStat, options: { keepBytes?: boolean } = {}): Promise<FileContent> {
   // O_NONBLOCK: if the path became a FIFO since the scan, opening it must not hang the ingest.
   const handle = await fs.promises.open(filePath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const chunk = freeChunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw new Error('not a regular file');
     assertUnchanged(expected, before, 'since the scan');
     const hash = crypto.createHash('sha256');
-    const keep = before.size <= maxInMemoryBytes;
-    const bytes = keep ? Buffer.allocUnsafe(before.size) : null;
-    const chunk = keep ? null : Buffer.allocUnsafe(CHUNK_BYTES);
+    const bytes = options.keepBytes ? Buffer.allocUnsafe(before.size) : null;
+    let head = Buffer.alloc(0);
     let offset = 0;
     for (;;) {
-      const target = bytes ?? chunk!;
-      const position = bytes ? offset : 0;
-      const length = bytes ? Math.min(CHUNK_BYTES * 8, bytes.length - offset) : CHUNK_BYTES;
-      if (length === 0) break;
-      const { bytesRead } = await handle.read(target, position, length, offset);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, offset);
       if (bytesRead === 0) break;
-      hash.update(target.subarray(position, position + bytesRead));
+      const piece = chunk.subarray(0, bytesRead);
+      hash.update(piece);
+      if (offset === 0) head = Buffer.from(piece.subarray(0, HEAD_BYTES));
+      if (bytes) {
+        if (offset + bytesRead > bytes.length) throw new FileChangedError('it grew while being read');
+        piece.copy(bytes, offset);
+      }
       offset += bytesRead;
-    }
-    if (bytes && offset === bytes.length) {
-      // The file may have grown: anything past the size we saw means it is being written.
-      const { bytesRead } = await handle.read(Buffer.allocUnsafe(1), 0, 1, offset);
-      if (bytesRead > 0) throw new FileChangedError('it grew while being read');
+      if (offset > before.size) throw new FileChangedError('it grew while being read');
     }
     if (offset !== before.size) throw new FileChangedError(`read ${offset} of ${before.size} bytes`);
     const after = await handle.stat();
     assertUnchanged(expected, after, 'during the read');
-    return { contentHash: hash.digest('hex'), bytes, size: before.size, mtimeMs: Math.trunc(before.mtimeMs) };
+    return { contentHash: hash.digest('hex'), head, bytes, size: before.size, mtimeMs: Math.trunc(before.mtimeMs) };
   } finally {
+    freeChunks.push(chunk);
     await handle.close();
   }
 }

@@ -5,6 +5,7 @@
  * underFolderRange().
  */
 import path from 'node:path';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 
 /**
@@ -54,57 +55,69 @@ function toFileRow(row: RawFileRow): FileRow {
 }
 
 export class FilesRepository {
+  /** Prepared once per SQL text: preparing is a large share of a small statement's cost. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   // ── folders ──
 
   /** The folder row for `folderPath`, created if new; returns its id. */
   ensureFolder(folderPath: string): number {
-    this.db.prepare('INSERT INTO folders (path) VALUES (?) ON CONFLICT (path) DO NOTHING').run(folderPath);
-    return this.db.prepare('SELECT id FROM folders WHERE path = ?').pluck().get(folderPath) as number;
+    this.sql('INSERT INTO folders (path) VALUES (?) ON CONFLICT (path) DO NOTHING').run(folderPath);
+    return this.sql('SELECT id FROM folders WHERE path = ?').pluck().get(folderPath) as number;
   }
 
   markFolderScanned(folderId: number): void {
-    this.db.prepare("UPDATE folders SET last_scan_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(folderId);
+    this.sql("UPDATE folders SET last_scan_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(folderId);
   }
 
   folders(): FolderRow[] {
-    const rows = this.db.prepare('SELECT id, path, added_at, last_scan_at FROM folders ORDER BY path').all() as Array<{ id: number; path: string; added_at: string; last_scan_at: string | null }>;
+    const rows = this.sql('SELECT id, path, added_at, last_scan_at FROM folders ORDER BY path').all() as Array<{ id: number; path: string; added_at: string; last_scan_at: string | null }>;
     return rows.map((r) => ({ id: r.id, path: r.path, addedAt: r.added_at, lastScanAt: r.last_scan_at }));
   }
 
   // ── files ──
 
   byPath(filePath: string): FileRow | undefined {
-    const row = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE path = ?`).get(filePath) as RawFileRow | undefined;
+    const row = this.sql(`SELECT ${FILE_COLUMNS} FROM files WHERE path = ?`).get(filePath) as RawFileRow | undefined;
     return row && toFileRow(row);
   }
 
   /** Every file row under `folderPath` (any status). */
   underFolder(folderPath: string): FileRow[] {
-    const rows = this.db
-      .prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE path > ? AND path < ? ORDER BY path`)
+    const rows = this
+      .sql(`SELECT ${FILE_COLUMNS} FROM files WHERE path > ? AND path < ? ORDER BY path`)
       .all(...underFolderRange(folderPath)) as RawFileRow[];
     return rows.map(toFileRow);
   }
 
   /** Rows of other paths holding the same image (candidates for "this file was moved here"). */
   byImage(imageId: number): FileRow[] {
-    const rows = this.db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE image_id = ? ORDER BY id`).all(imageId) as RawFileRow[];
+    const rows = this.sql(`SELECT ${FILE_COLUMNS} FROM files WHERE image_id = ? ORDER BY id`).all(imageId) as RawFileRow[];
     return rows.map(toFileRow);
   }
 
   insert(file: { path: string; folderId: number | null; imageId: number; size: number; mtimeMs: number }): number {
-    const result = this.db
-      .prepare('INSERT INTO files (path, folder_id, image_id, size, mtime_ms) VALUES (@path, @folderId, @imageId, @size, @mtimeMs)')
+    const result = this
+      .sql('INSERT INTO files (path, folder_id, image_id, size, mtime_ms) VALUES (@path, @folderId, @imageId, @size, @mtimeMs)')
       .run(file);
     return Number(result.lastInsertRowid);
   }
 
   /** Points an existing row at (possibly new) content and marks it present and seen now. */
   update(id: number, file: { imageId: number; size: number; mtimeMs: number }): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `UPDATE files SET image_id = @imageId, size = @size, mtime_ms = @mtimeMs, status = 'present',
                           last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = @id`,
       )
@@ -113,8 +126,8 @@ export class FilesRepository {
 
   /** A move: the row keeps its id (and so everything keyed on it) and takes the new path. */
   move(id: number, file: { path: string; folderId: number | null; size: number; mtimeMs: number }): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `UPDATE files SET path = @path, folder_id = @folderId, size = @size, mtime_ms = @mtimeMs, status = 'present',
                           last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = @id`,
       )
@@ -127,7 +140,7 @@ export class FilesRepository {
   }
 
   setStatus(ids: readonly number[], status: FileStatus): void {
-    const statement = this.db.prepare('UPDATE files SET status = ? WHERE id = ?');
+    const statement = this.sql('UPDATE files SET status = ? WHERE id = ?');
     for (const id of ids) statement.run(status, id);
   }
 }

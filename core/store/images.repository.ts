@@ -3,6 +3,7 @@
  * "in the library" while at least one files row with status 'present' points to it; rows of
  * images whose every path is gone stay, so embeddings and labels survive a move or a re-add.
  */
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './db.ts';
 import { underFolderRange } from './files.repository.ts';
 
@@ -90,22 +91,34 @@ export interface LibraryStats {
 }
 
 export class ImagesRepository {
+  /** Prepared once per SQL text: preparing is a large share of a small statement's cost. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
 
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   byId(id: number): ImageRow | undefined {
-    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as RawImageRow | undefined;
+    const row = this.sql('SELECT * FROM images WHERE id = ?').get(id) as RawImageRow | undefined;
     return row && toImageRow(row);
   }
 
   byContentHash(contentHash: string): ImageRow | undefined {
-    const row = this.db.prepare('SELECT * FROM images WHERE content_hash = ?').get(contentHash) as RawImageRow | undefined;
+    const row = this.sql('SELECT * FROM images WHERE content_hash = ?').get(contentHash) as RawImageRow | undefined;
     return row && toImageRow(row);
   }
 
   /** Inserts an image row and returns its id. */
   insert(image: NewImage): number {
-    const result = this.db
-      .prepare(
+    const result = this
+      .sql(
         `INSERT INTO images (content_hash, byte_size, width, height, format, taken_at, camera_make, camera_model,
                              orientation, gps_lat, gps_lon, exif_json)
          VALUES (@contentHash, @byteSize, @width, @height, @format, @takenAt, @cameraMake, @cameraModel,
@@ -117,8 +130,8 @@ export class ImagesRepository {
 
   /** Whether the image already has a thumbnail of `sizePx` and both perceptual hashes. */
   isComplete(imageId: number, sizePx: number): boolean {
-    const row = this.db
-      .prepare(
+    const row = this
+      .sql(
         `SELECT (SELECT count(*) FROM thumbnails WHERE image_id = @imageId AND size_px = @sizePx)
               + (SELECT count(*) FROM perceptual_hashes WHERE image_id = @imageId) AS n`,
       )
@@ -127,8 +140,8 @@ export class ImagesRepository {
   }
 
   upsertThumbnail(thumbnail: ThumbnailRow): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO thumbnails (image_id, size_px, relpath, width, height) VALUES (@imageId, @sizePx, @relpath, @width, @height)
          ON CONFLICT (image_id, size_px) DO UPDATE SET relpath = excluded.relpath, width = excluded.width, height = excluded.height`,
       )
@@ -136,14 +149,14 @@ export class ImagesRepository {
   }
 
   thumbnail(imageId: number, sizePx: number): ThumbnailRow | undefined {
-    const row = this.db
-      .prepare('SELECT image_id, size_px, relpath, width, height FROM thumbnails WHERE image_id = ? AND size_px = ?')
+    const row = this
+      .sql('SELECT image_id, size_px, relpath, width, height FROM thumbnails WHERE image_id = ? AND size_px = ?')
       .get(imageId, sizePx) as { image_id: number; size_px: number; relpath: string; width: number; height: number } | undefined;
     return row && { imageId: row.image_id, sizePx: row.size_px, relpath: row.relpath, width: row.width, height: row.height };
   }
 
   upsertPerceptualHashes(imageId: number, hashes: PerceptualHashes): void {
-    const statement = this.db.prepare(
+    const statement = this.sql(
       `INSERT INTO perceptual_hashes (image_id, kind, hash) VALUES (?, ?, ?)
        ON CONFLICT (image_id, kind) DO UPDATE SET hash = excluded.hash`,
     );
@@ -152,7 +165,7 @@ export class ImagesRepository {
   }
 
   perceptualHashes(imageId: number): PerceptualHashes | undefined {
-    const rows = this.db.prepare('SELECT kind, hash FROM perceptual_hashes WHERE image_id = ?').all(imageId) as Array<{ kind: string; hash: string }>;
+    const rows = this.sql('SELECT kind, hash FROM perceptual_hashes WHERE image_id = ?').all(imageId) as Array<{ kind: string; hash: string }>;
     const dhash = rows.find((r) => r.kind === 'dhash')?.hash;
     const phash = rows.find((r) => r.kind === 'phash')?.hash;
     return dhash && phash ? { dhash, phash } : undefined;
@@ -160,8 +173,8 @@ export class ImagesRepository {
 
   /** Ids of images with at least one present file, ascending. */
   presentImageIds(): number[] {
-    return this.db
-      .prepare("SELECT i.id FROM images i WHERE EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.status = 'present') ORDER BY i.id")
+    return this
+      .sql("SELECT i.id FROM images i WHERE EXISTS (SELECT 1 FROM files f WHERE f.image_id = i.id AND f.status = 'present') ORDER BY i.id")
       .pluck()
       .all() as number[];
   }
@@ -175,18 +188,18 @@ export class ImagesRepository {
       for (const folder of folderPaths) params.push(...underFolderRange(folder));
     }
     const fileFilter = where.length > 0 ? `AND ${where.join(' AND ')}` : '';
-    const fileCounts = this.db
-      .prepare(`SELECT f.status AS status, count(*) AS n FROM files f WHERE 1 = 1 ${fileFilter} GROUP BY f.status`)
+    const fileCounts = this
+      .sql(`SELECT f.status AS status, count(*) AS n FROM files f WHERE 1 = 1 ${fileFilter} GROUP BY f.status`)
       .all(...params) as Array<{ status: string; n: number }>;
     const presentImages = `SELECT DISTINCT f.image_id FROM files f WHERE f.status = 'present' ${fileFilter}`;
-    const formats = this.db
-      .prepare(`SELECT format, count(*) AS n FROM images WHERE id IN (${presentImages}) GROUP BY format ORDER BY n DESC, format`)
+    const formats = this
+      .sql(`SELECT format, count(*) AS n FROM images WHERE id IN (${presentImages}) GROUP BY format ORDER BY n DESC, format`)
       .all(...params) as Array<{ format: string; n: number }>;
-    const range = this.db
-      .prepare(`SELECT min(taken_at) AS first, max(taken_at) AS last FROM images WHERE id IN (${presentImages}) AND taken_at IS NOT NULL`)
+    const range = this
+      .sql(`SELECT min(taken_at) AS first, max(taken_at) AS last FROM images WHERE id IN (${presentImages}) AND taken_at IS NOT NULL`)
       .get(...params) as { first: string | null; last: string | null };
     const errorFilter = folderPaths && folderPaths.length > 0 ? `WHERE ${folderPaths.map(() => '(path > ? AND path < ?)').join(' OR ')}` : '';
-    const ingestErrors = this.db.prepare(`SELECT count(*) FROM ingest_errors ${errorFilter}`).pluck().get(...params) as number;
+    const ingestErrors = this.sql(`SELECT count(*) FROM ingest_errors ${errorFilter}`).pluck().get(...params) as number;
     const byFormat: Record<string, number> = {};
     for (const row of formats) byFormat[row.format] = row.n;
     return {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import sharp from 'sharp';
 import { analyseImage } from '../../core/library/analyse-image.ts';
-import { dctHash, differenceHash, hammingDistance } from '../../core/library/perceptual-hash.ts';
+import { dctHash, differenceHash, greyResample, hammingDistance } from '../../core/library/perceptual-hash.ts';
 import { encodeImage, seededRandom, tempLibrary, writeImage } from '../helpers/index.ts';
 
 describe('perceptual hashes', () => {
@@ -32,6 +32,19 @@ describe('perceptual hashes', () => {
     const bits = coefficients.map((c) => (c > median ? '1' : '0')).join('');
     const expected = BigInt(`0b${bits}`).toString(16).padStart(16, '0');
     expect(dctHash(grey)).toBe(expected);
+  });
+
+  it('greyResample averages areas, weighs luma like BT.601 and puts transparency on white', () => {
+    // 4×2 grey → 2×1: each output is the mean of a 2×2 block.
+    expect(Array.from(greyResample(new Uint8Array([0, 10, 100, 100, 20, 30, 200, 0]), 4, 2, 1, 2, 1))).toEqual([15, 100]);
+    // 3 → 2 columns: fractional coverage (1.5 input pixels per output pixel).
+    expect(Array.from(greyResample(new Uint8Array([0, 90, 180]), 3, 1, 1, 2, 1))).toEqual([30, 150]);
+    // Pure red, green, blue → 0.299, 0.587, 0.114 of 255.
+    expect(Array.from(greyResample(new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]), 3, 1, 3, 3, 1))).toEqual([76, 150, 29]);
+    // Fully transparent black is white; opaque black stays black.
+    expect(Array.from(greyResample(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 255]), 2, 1, 4, 2, 1))).toEqual([255, 0]);
+    // Upsampling a single pixel fills the output.
+    expect(Array.from(greyResample(new Uint8Array([42]), 1, 1, 1, 3, 2))).toEqual([42, 42, 42, 42, 42, 42]);
   });
 
   it('hammingDistance counts differing bits', () => {
