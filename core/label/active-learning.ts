@@ -1,12 +1,17 @@
 /**
- * Active learning: which images the user should label next. Two regimes:
- *   - cold start (no probe yet): the images most *typical* of the library's groups — the sample
- *     nearest each k-means centroid (cf. TypiClust, Hacohen et al. 2022: with very few labels,
- *     typical beats uncertain), or, once some labels exist, the images farthest from them;
- *   - with a probe: uncertainty × diversity. The pool is the most uncertain images by margin
- *     (top-1 − top-2 calibrated probability, Scheffer et al. 2001); inside it, a k-center greedy
- *     pass (Sener & Savarese 2018) scores each image by (1 − margin) × its cosine distance to the
- *     nearest labeled or already picked image, so one batch is not twenty near-copies.
+ * Active learning: which images the user should label next. Three regimes:
+ *   - cold start (no labels): the most *typical* image of each k-means group of the library — the
+ *     sample nearest each centroid (TypiClust, Hacohen et al. 2022: with very few labels, typical
+ *     beats uncertain);
+ *   - labels but no probe yet (one class): k-center greedy (Sener & Savarese 2018) — the images
+ *     farthest from everything labeled;
+ *   - with a probe: cluster-margin (after Citovsky et al. 2021). The most uncertain images by
+ *     margin (top-1 − top-2 calibrated probability, Scheffer et al. 2001) are clustered, and each
+ *     cluster gives its most uncertain typical member, so one batch is not twenty near-copies and
+ *     not a set of outliers. (The first version scored uncertainty × k-center distance; on
+ *     Fashion-MNIST pixels it picked outliers and lost 9–16 points to random labels at 5–10 per
+ *     class. It stays available as strategy 'margin-kcenter'.) An optional share of the batch
+ *     explores groups far from every label (default 0: it did not help on Fashion-MNIST).
  * Every pick carries a reason in user words.
  */
 import { throwIfCancelled } from '../common/progress.ts';
@@ -25,6 +30,10 @@ export interface SuggestInput {
   count: number;
   /** Uncertain images considered for the diversity pass (default max(20 × count, 1,000)). */
   poolSize?: number;
+  /** With a probe: 'cluster-margin' (default) or 'margin-kcenter' (see the module header). */
+  strategy?: 'cluster-margin' | 'margin-kcenter';
+  /** With a probe: share of picks spent exploring groups with no label nearby (default 0). */
+  exploreFraction?: number;
   seed?: number;
   signal?: AbortSignal;
 }
@@ -86,10 +95,10 @@ function percent(value: number): string {
   return `${Math.round(value * 100)} %`;
 }
 
-/** Lloyd's k-means (k-means++ seeding) on unit rows; returns, per cluster, the member nearest its centre and the size. */
-function typicalPicks(unit: Float32Array, dim: number, count: number, random: RandomSource, signal?: AbortSignal): Array<{ row: number; size: number }> {
+/** Spherical k-means (k-means++ seeding, 10 Lloyd rounds) on unit rows [N, D]: cluster per row and unit centres [k, D]. */
+function kMeans(unit: Float32Array, dim: number, clusterCount: number, random: RandomSource, signal?: AbortSignal): { assignment: Int32Array; centres: Float32Array; k: number } {
   const total = unit.length / dim;
-  const k = Math.min(count, total);
+  const k = Math.min(clusterCount, total);
   const centres = new Float32Array(k * dim);
   // k-means++ seeding: each next centre drawn with probability ∝ squared distance.
   const nearest = new Float64Array(total).fill(Infinity);
@@ -138,21 +147,35 @@ function typicalPicks(unit: Float32Array, dim: number, count: number, random: Ra
       for (let d = 0; d < dim; d++) centres[c * dim + d]! *= scale;
     }
   }
+  return { assignment, centres, k };
+}
+
+/**
+ * One row per cluster, the one maximising `score(row) × similarity to its centre` (score 1 =
+ * plain typicality), with the cluster size; largest clusters first.
+ */
+function bestPerCluster(unit: Float32Array, dim: number, clusters: ReturnType<typeof kMeans>, score: (row: number) => number): Array<{ row: number; size: number }> {
+  const { assignment, centres, k } = clusters;
   const best = new Int32Array(k).fill(-1);
-  const bestSimilarity = new Float64Array(k).fill(-Infinity);
+  const bestValue = new Float64Array(k).fill(-Infinity);
   const sizes = new Int32Array(k);
-  for (let i = 0; i < total; i++) {
+  for (let i = 0; i < assignment.length; i++) {
     const c = assignment[i]!;
     sizes[c]! += 1;
-    const similarity = dotRows(unit, i, centres, c, dim);
-    if (similarity > bestSimilarity[c]!) {
-      bestSimilarity[c] = similarity;
+    const value = score(i) * Math.max(0, dotRows(unit, i, centres, c, dim));
+    if (value > bestValue[c]!) {
+      bestValue[c] = value;
       best[c] = i;
     }
   }
   const picks: Array<{ row: number; size: number }> = [];
   for (let c = 0; c < k; c++) if (best[c]! >= 0) picks.push({ row: best[c]!, size: sizes[c]! });
-  return picks.sort((a, b) => b.size - a.size);
+  return picks.sort((a, b) => b.size - a.size || a.row - b.row);
+}
+
+/** The most typical member (nearest its centre) of each of `count` clusters, largest first. */
+function typicalPicks(unit: Float32Array, dim: number, count: number, random: RandomSource, signal?: AbortSignal): Array<{ row: number; size: number }> {
+  return bestPerCluster(unit, dim, kMeans(unit, dim, count, random, signal), () => 1);
 }
 
 /**
@@ -206,6 +229,9 @@ export function suggestForLabeling(input: SuggestInput): SuggestionPick[] {
       const margin = probabilities[i * classCount + a]! - (b >= 0 ? probabilities[i * classCount + b]! : 0);
       uncertainty[i] = 1 - margin;
     }
+  }
+  if (probabilities && (input.strategy ?? 'cluster-margin') === 'cluster-margin') {
+    return clusterMargin(input, { total, classCount, top1, top2, uncertainty, labeledUnit, random, className });
   }
   const poolSize = Math.min(total, input.poolSize ?? Math.max(20 * count, 1000));
   let pool: number[];
@@ -265,6 +291,83 @@ export function suggestForLabeling(input: SuggestInput): SuggestionPick[] {
       const d = 1 - dotRows(unit, k, unit, best, dim);
       if (d < distance[k]!) distance[k] = d;
     }
+  }
+  return picks;
+}
+
+interface MarginState {
+  total: number;
+  classCount: number;
+  top1: Int32Array;
+  top2: Int32Array;
+  uncertainty: Float64Array;
+  labeledUnit: Float32Array | null;
+  random: RandomSource;
+  className: (c: number) => string;
+}
+
+/**
+ * Cluster-margin (after Citovsky et al. 2021): the most uncertain candidates are clustered and
+ * each cluster gives its most uncertain *typical* member (uncertainty × similarity to the
+ * cluster centre), largest clusters first — uncertain, diverse, and not outliers. A share of the
+ * batch explores instead: the typical image of big groups that lie far from every label, so
+ * classes the user has not labeled yet get found.
+ */
+function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[] {
+  const { features, dim, count } = input;
+  const probabilities = input.probabilities!;
+  const { total, classCount, top1, top2, uncertainty, labeledUnit, random, className } = state;
+  const picks: SuggestionPick[] = [];
+  const chosen = new Set<number>();
+  const pickDistance = (index: number) => (labeledUnit ? nearestDistances(normalizedRows(features, dim, [index]), labeledUnit, dim)[0]! : NaN);
+
+  const exploreCount = count >= 3 ? Math.floor(count * (input.exploreFraction ?? 0)) : 0;
+  if (exploreCount > 0 && labeledUnit) {
+    const sampleSize = Math.min(total, 5000);
+    const sampleRows = total > sampleSize ? [...new Set(Array.from({ length: sampleSize }, () => randomInt(random, total)))] : Array.from({ length: total }, (_, i) => i);
+    const unit = normalizedRows(features, dim, sampleRows);
+    const clusters = kMeans(unit, dim, Math.max(4 * exploreCount, 10), random, input.signal);
+    const centreDistance = nearestDistances(clusters.centres, labeledUnit, dim, input.signal);
+    const groups = bestPerCluster(unit, dim, clusters, () => 1).map((group) => ({ ...group, cluster: clusters.assignment[group.row]! }));
+    groups.sort((a, b) => b.size * centreDistance[b.cluster]! - a.size * centreDistance[a.cluster]! || a.row - b.row);
+    for (const group of groups.slice(0, exploreCount)) {
+      const index = sampleRows[group.row]!;
+      chosen.add(index);
+      picks.push({
+        index,
+        kind: 'unexplored',
+        uncertainty: uncertainty[index]!,
+        distance: pickDistance(index),
+        predictedClass: top1[index]!,
+        confidence: probabilities[index * classCount + top1[index]!]!,
+        reason: `typical of a group of about ${percent(group.size / sampleRows.length)} of the unlabeled images with no label nearby`,
+      });
+    }
+  }
+
+  const need = count - picks.length;
+  const poolSize = Math.min(total, input.poolSize ?? Math.max(10 * need, 500));
+  const pool = Array.from({ length: total }, (_, i) => i)
+    .filter((i) => !chosen.has(i))
+    .sort((a, b) => uncertainty[b]! - uncertainty[a]! || a - b)
+    .slice(0, poolSize);
+  const unit = normalizedRows(features, dim, pool);
+  const clusters = kMeans(unit, dim, need, random, input.signal);
+  for (const group of bestPerCluster(unit, dim, clusters, (row) => uncertainty[pool[row]!]!).slice(0, need)) {
+    const index = pool[group.row]!;
+    const p1 = probabilities[index * classCount + top1[index]!]!;
+    const second = top2[index]!;
+    const p2 = second >= 0 ? probabilities[index * classCount + second]! : 0;
+    const versus = second >= 0 ? ` vs ${className(second)} ${percent(p2)}` : '';
+    picks.push({
+      index,
+      kind: 'uncertain',
+      uncertainty: uncertainty[index]!,
+      distance: pickDistance(index),
+      predictedClass: top1[index]!,
+      confidence: p1,
+      reason: `the probe is unsure: ${className(top1[index]!)} ${percent(p1)}${versus}` + (group.size > 1 ? ` (stands for ${group.size} similar unsure images)` : ''),
+    });
   }
   return picks;
 }

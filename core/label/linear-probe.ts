@@ -34,7 +34,10 @@ export interface LinearProbeOptions {
   classWeighting?: ClassWeighting;
   /** 'lbfgs' (default) or 'adam'. */
   optimizer?: 'lbfgs' | 'adam';
-  /** L-BFGS: iteration cap (default 300). */
+  /**
+   * L-BFGS: iteration cap (default 40). Test accuracy of a probe on Fashion-MNIST pixels stops
+   * improving after ~30 iterations (bench:fewshot), and each costs one pass over the labels.
+   */
   maxIterations?: number;
   /** L-BFGS: stop when the largest gradient component is below this (default 1e-5). */
   gradientTolerance?: number;
@@ -244,7 +247,7 @@ function runLbfgs(problem: Problem, options: LinearProbeOptions): { theta: Float
   const { features, dim, classCount, labels, sampleWeights, weightDecay } = problem;
   const count = labels.length;
   const size = classCount * dim + classCount;
-  const maxIterations = options.maxIterations ?? 300;
+  const maxIterations = options.maxIterations ?? 40;
   const tolerance = options.gradientTolerance ?? 1e-5;
   const historySize = options.historySize ?? 10;
   const coefficients = new Float64Array(count * classCount);

@@ -8,9 +8,9 @@ import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import type { EmbeddingMatrix, EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import type { LabelsRepository } from '../store/labels.repository.ts';
 import { suggestForLabeling, type SuggestionPick } from './active-learning.ts';
-import { fitTemperature } from './calibration.ts';
+import { fitTemperature, temperatureForMeanConfidence } from './calibration.ts';
 import { crossValidate } from './cross-validation.ts';
-import { fitLinearProbe, predictProba, type LinearProbeModel } from './linear-probe.ts';
+import { fitLinearProbe, predictLogits, softmaxRows, type LinearProbeModel } from './linear-probe.ts';
 
 export interface ProbeSettings {
   /** Predictions with a calibrated confidence below this are "unsure" (default 0.5). */
@@ -120,15 +120,22 @@ export class ProbeService {
       seed: settings.seed ?? 0,
       signal: settings.signal,
     });
-    // Calibrate on held-out logits only; without CV there is nothing honest to fit on.
-    const temperature = crossValidation ? fitTemperature(crossValidation.outOfFoldLogits, classCount, set.labels) : 1;
     const model = this.fit(set, settings);
     throwIfCancelled(settings.signal);
 
     const labeledAny = new Set(this.labels.labels().map((label) => label.imageId));
     const candidates = matrix.imageIds.filter((id) => !labeledAny.has(id));
     const { ids, features } = gatherRows(matrix, rowOf, candidates);
-    const probabilities = predictProba(model, features, temperature); // [K, C]
+    const logits = predictLogits(model, features); // [K, C]
+    // Calibration needs held-out evidence: the CV accuracy. The temperature makes the mean
+    // confidence on the unlabeled images equal to it (calibration.ts says why not plain NLL);
+    // with no unlabeled image left, fall back to NLL on the out-of-fold logits; without CV, T = 1.
+    const temperature = !crossValidation
+      ? 1
+      : ids.length > 0
+        ? temperatureForMeanConfidence(logits, classCount, crossValidation.accuracy)
+        : fitTemperature(crossValidation.outOfFoldLogits, classCount, set.labels);
+    const probabilities = softmaxRows(logits, classCount, temperature); // [K, C]
     let unsure = 0;
     const predictions = ids.map((imageId, k) => {
       const row = probabilities.subarray(k * classCount, (k + 1) * classCount);
@@ -196,7 +203,7 @@ export class ProbeService {
     let probabilities: Float32Array | null = null;
     if (set.classIds.length >= 2) {
       const model = this.fit(set, { signal: options.signal });
-      probabilities = predictProba(model, features, this.labels.latestProbeRun()?.temperature ?? 1);
+      probabilities = softmaxRows(predictLogits(model, features), set.classIds.length, this.labels.latestProbeRun()?.temperature ?? 1);
     }
     const picks = suggestForLabeling({
       features,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedCalibrationError, fitTemperature, negativeLogLikelihood } from '../../core/label/calibration.ts';
+import { expectedCalibrationError, fitTemperature, meanConfidence, negativeLogLikelihood, temperatureForMeanConfidence } from '../../core/label/calibration.ts';
 import { foldCountFor, stratifiedFolds } from '../../core/label/cross-validation.ts';
 import { softmaxRows } from '../../core/label/linear-probe.ts';
 import { seededRandom } from '../../core/label/seeded-random.ts';
@@ -33,6 +33,20 @@ describe('temperature calibration', () => {
     const at = negativeLogLikelihood(logits, 3, labels, t);
     expect(negativeLogLikelihood(logits, 3, labels, t * 1.05)).toBeGreaterThanOrEqual(at - 1e-9);
     expect(negativeLogLikelihood(logits, 3, labels, t / 1.05)).toBeGreaterThanOrEqual(at - 1e-9);
+  });
+});
+
+describe('calibration in the large', () => {
+  it('finds the temperature at which the mean confidence equals the estimated accuracy', () => {
+    const random = seededRandom(8);
+    const logits = Float32Array.from({ length: 300 * 5 }, () => random() * 8);
+    for (const target of [0.35, 0.6, 0.9]) {
+      const t = temperatureForMeanConfidence(logits, 5, target);
+      expect(meanConfidence(logits, 5, t)).toBeCloseTo(target, 4);
+    }
+    // Lower accuracy → softer probabilities → higher temperature.
+    expect(temperatureForMeanConfidence(logits, 5, 0.4)).toBeGreaterThan(temperatureForMeanConfidence(logits, 5, 0.8));
+    expect(temperatureForMeanConfidence(new Float32Array(0), 5, 0.5)).toBe(1);
   });
 });
 
