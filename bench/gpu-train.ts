@@ -6,7 +6,9 @@
 // "ours vs stock" is measured on the same GPU and model:
 //   stock   tfjs-backend-webgpu 4.22's own kernels
 //   filter  + our Conv2DBackpropFilter (core/ml/kernels/webgpu/conv2d-backprop-filter.ts)
-//   all     + every custom kernel (also Conv2DBackpropInput)
+//   conv    + our Conv2DBackpropInput too
+//   all     every custom kernel (also per-channel Sum/Mean, and the fused batch-norm kernels, which
+//           only run where the model calls batchNormReluTraining)
 // and prints one JSON line per configuration, with a tf.profile of one step (GPU ms per kernel from
 // timestamp queries, dispatch count, wall ms) to see where time goes.
 //
@@ -15,7 +17,7 @@
 // import native modules other than `webgpu`).
 import * as tf from '@tensorflow/tfjs';
 import { startDawnWebgpuBackend } from '../core/ml/kernels/webgpu/dawn-backend.ts';
-import { registerWebgpuKernels, restoreStockWebgpuKernels } from '../core/ml/kernels/webgpu/index.ts';
+import { CUSTOM_WEBGPU_KERNELS, registerWebgpuKernels, restoreStockWebgpuKernels } from '../core/ml/kernels/webgpu/index.ts';
 import { applyStatisticsUpdates, type StatisticsUpdate } from '../core/ml/layers.ts';
 import { ntXentLoss } from '../core/ml/nt-xent.ts';
 import { Optimizer } from '../core/ml/optimizer.ts';
@@ -40,14 +42,15 @@ const warmupSteps = positive('warmup', 2);
 const embedBatch = positive('embed-batch', 1024);
 const embedRepeats = positive('embed-repeats', 10);
 const arch = option('arch', 'resnet18') as ResNetArch;
-const configs = option('configs', 'stock,filter,all').split(',');
+const configs = option('configs', 'stock,filter,conv,all').split(',');
 const profileStep = option('profile', '1') !== '0';
 const submitBatch = option('submit-batch', '');
 
 const KERNEL_SETS: Record<string, string[]> = {
   stock: [],
   filter: ['Conv2DBackpropFilter'],
-  all: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+  conv: ['Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+  all: [...CUSTOM_WEBGPU_KERNELS],
 };
 
 const info = await startDawnWebgpuBackend();
@@ -146,7 +149,7 @@ async function timeEmbedding(): Promise<number> {
 let embedImagesPerS: number | null = null;
 for (const config of configs) {
   const kernels = KERNEL_SETS[config];
-  if (kernels === undefined) throw new Error(`--configs: unknown configuration ${config} (stock, filter, all)`);
+  if (kernels === undefined) throw new Error(`--configs: unknown configuration ${config} (${Object.keys(KERNEL_SETS).join(', ')})`);
   restoreStockWebgpuKernels();
   if (kernels.length > 0) registerWebgpuKernels(kernels);
   const training = await timeTraining();

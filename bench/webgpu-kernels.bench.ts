@@ -1,11 +1,13 @@
 // Kernel time of tfjs-webgpu's stock conv backprop kernels against ours (core/ml/kernels/webgpu/) on
 // ResNet-18's conv shapes (CIFAR stem, 32 px), on whatever adapter Dawn finds (lavapipe here, a real
 // GPU in the kit). GPU time comes from timestamp queries (tf.profile kernelTimeMs); one JSON line per
-// kernel × layer.
+// kernel × layer. Also: per-channel Sum over N·H·W (stock transpose + reduce vs our column reduction)
+// and training batch norm + ReLU forward and backward (tfjs's generic ops vs our fused op), per stage.
 //
 //   npm run bench:webgpu-kernels -- [--batch 4] [--repeats 3] [--size 32]
 import * as tf from '@tensorflow/tfjs';
 import { startDawnWebgpuBackend } from '../core/ml/kernels/webgpu/dawn-backend.ts';
+import { batchNormReluTraining } from '../core/ml/kernels/webgpu/batch-norm-relu.ts';
 import { registerWebgpuKernels, restoreStockWebgpuKernels } from '../core/ml/kernels/webgpu/index.ts';
 
 type Shape4 = [number, number, number, number];
@@ -41,24 +43,22 @@ interface Timing {
 }
 
 /** Median GPU and wall time of `run` over `repeats` runs, after one warm-up (shader compile). */
-async function measure(run: () => tf.Tensor): Promise<Timing> {
-  const warm = run();
-  await warm.data();
-  warm.dispose();
+async function measure(run: () => tf.Tensor | tf.Tensor[]): Promise<Timing> {
+  const warm = [run()].flat();
+  await Promise.all(warm.map((t) => t.data()));
+  tf.dispose(warm);
   const kernel: number[] = [];
   const wall: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
-    let output: tf.Tensor | null = null;
+    let outputs: tf.Tensor[] = [];
     const profile = await tf.profile(() => {
-      output = run();
-      return output;
+      outputs = [run()].flat();
+      return outputs;
     });
-    const result = output as tf.Tensor | null;
-    if (result === null) throw new Error('kernel produced no output');
-    await result.data();
+    await Promise.all(outputs.map((t) => t.data()));
     wall.push(performance.now() - start);
-    result.dispose();
+    tf.dispose(outputs);
     kernel.push(profile.kernels.reduce((sum, k) => sum + Number(k.kernelTimeMs), 0));
   }
   const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
@@ -111,4 +111,50 @@ for (const { layer, x: xShape, filter: filterShape, stride } of resnet18Layers()
     );
   }
   tf.dispose([x, filter, dy]);
+}
+
+// Per-channel reductions and batch norm + ReLU on each stage's activation [batch, S, S, C].
+const stages: Array<[string, Shape4]> = [
+  ['stage1', [batch, sizePx, sizePx, 64]],
+  ['stage2', [batch, sizePx / 2, sizePx / 2, 128]],
+  ['stage3', [batch, sizePx / 4, sizePx / 4, 256]],
+  ['stage4', [batch, sizePx / 8, sizePx / 8, 512]],
+];
+for (const [layer, shape] of stages) {
+  const x = tf.randomNormal(shape);
+  const dy = tf.randomNormal(shape);
+  const channels = shape[3];
+  const scale = tf.randomUniform([channels], 0.5, 1.5);
+  const offset = tf.randomNormal([channels]);
+  const channelSum = (): tf.Tensor => tf.sum(x, [0, 1, 2]);
+  // Forward and backward of y = relu(bn(x)) for the upstream gradient dy, as one step would.
+  const batchNormStep = (): tf.Tensor[] =>
+    tf.tidy(() => {
+      const gradients = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(batchNormReluTraining(a, b, c, 1e-5, true).y, dy)),
+      )([x, scale, offset]);
+      return gradients;
+    });
+  for (const [kernel, run] of [['Sum over N,H,W', channelSum], ['BatchNorm+ReLU fwd+bwd', batchNormStep]] as const) {
+    restoreStockWebgpuKernels();
+    const stock = await measure(run);
+    registerWebgpuKernels();
+    const ours = await measure(run);
+    console.log(
+      JSON.stringify({
+        bench: 'webgpu-kernels',
+        backend: backendName,
+        adapter: info.adapterDescription,
+        kernel,
+        layer,
+        x: shape,
+        stock_kernel_ms: round(stock.kernelMs),
+        stock_wall_ms: round(stock.wallMs),
+        looktwice_kernel_ms: round(ours.kernelMs),
+        looktwice_wall_ms: round(ours.wallMs),
+        speedup_kernel: round(stock.kernelMs / ours.kernelMs, 2),
+      }),
+    );
+  }
+  tf.dispose([x, dy, scale, offset]);
 }
