@@ -12,6 +12,13 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI_ENTRY = path.join(REPO_ROOT, 'bin', 'looktwice.mjs');
 
+/**
+ * Root reads any file whatever its mode (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH). Under this
+ * prefix (util-linux setpriv) a root process lacks those capabilities and is refused a file
+ * with mode 000 like anyone else, while still owning — and reading — everything else it owns.
+ */
+export const ROOT_WITHOUT_PERMISSION_BYPASS: readonly string[] = ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'];
+
 export interface CliResult {
   /** Exit code, or null when killed by a signal. */
   code: number | null;
@@ -22,9 +29,14 @@ export interface CliResult {
 
 export interface RunCliOptions {
   env?: NodeJS.ProcessEnv;
-  /** Run as this uid/gid (needs root), e.g. 65534 (nobody) to test permission errors as root. */
+  /** Run as this uid/gid (needs root). */
   uid?: number;
   gid?: number;
+  /**
+   * A command to run node under, e.g. ROOT_WITHOUT_PERMISSION_BYPASS, so that root obeys file
+   * permissions (tests of unreadable files run as root in CI).
+   */
+  prefix?: readonly string[];
   /** Called once the child is spawned (e.g. to kill it mid-run). */
   onSpawn?: (child: ChildProcess) => void;
   timeoutMs?: number;
@@ -40,7 +52,8 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
   if (options.uid !== undefined) spawnOptions.uid = options.uid;
   if (options.gid !== undefined) spawnOptions.gid = options.gid;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_ENTRY, ...args], spawnOptions);
+    const command = [...(options.prefix ?? []), process.execPath, CLI_ENTRY, ...args];
+    const child = spawn(command[0]!, command.slice(1), spawnOptions);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

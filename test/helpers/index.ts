@@ -8,5 +8,5 @@
  * - renderPixels / encodeImage / seededRandom: the same pixels without touching the disk
  */
 export { tempLibrary, ingestFolder, normalisedDump, type TempLibrary } from './library.ts';
-export { runCli, REPO_ROOT, CLI_ENTRY, type CliResult, type RunCliOptions } from './cli.ts';
+export { runCli, REPO_ROOT, CLI_ENTRY, ROOT_WITHOUT_PERMISSION_BYPASS, type CliResult, type RunCliOptions } from './cli.ts';
 export { writeImage, encodeImage, renderPixels, seededRandom, type WriteImageOptions, type ImageFormat, type ImagePattern } from './images.ts';
