@@ -5,6 +5,7 @@
  * core, created on first use and unref'd so they never keep the process alive).
  * The decoded pixels already have the file's rotation/mirroring (irot/imir) applied.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -29,14 +30,23 @@ interface PoolWorker {
 
 type WorkerReply = { id: number; width: number; height: number; pixels: Uint8Array } | { id: number; error: string };
 
-const WORKER_URL = new URL('./heic-worker.mjs', import.meta.url);
+/**
+ * The worker script beside this module — or, in a bundle (esbuild points import.meta.url at the
+ * bundle), beside the bundle: packaging copies heic-worker.mjs there. Resolved on first use so
+ * a library without HEIC files never needs it.
+ */
+function workerUrl(): URL {
+  const url = new URL('./heic-worker.mjs', import.meta.url);
+  if (!fs.existsSync(url)) throw new Error(`the HEIC decoder's worker script is missing (${url.pathname}); the installation is incomplete`);
+  return url;
+}
 const poolSize = Math.max(1, Math.min(4, os.availableParallelism()));
 const pool: PoolWorker[] = [];
 const queue: Job[] = [];
 let nextId = 1;
 
 function startWorker(): PoolWorker {
-  const entry: PoolWorker = { worker: new Worker(WORKER_URL), job: null };
+  const entry: PoolWorker = { worker: new Worker(workerUrl()), job: null };
   entry.worker.unref();
   entry.worker.on('message', (reply: WorkerReply) => {
     const job = entry.job;
@@ -66,7 +76,14 @@ function startWorker(): PoolWorker {
 function dispatch(): void {
   while (queue.length > 0) {
     let idle = pool.find((entry) => entry.job === null);
-    if (!idle && pool.length < poolSize) idle = startWorker();
+    if (!idle && pool.length < poolSize) {
+      try {
+        idle = startWorker();
+      } catch (error) {
+        for (const job of queue.splice(0, queue.length)) job.reject(error as Error);
+        return;
+      }
+    }
     if (!idle) return;
     const job = queue.shift()!;
     idle.job = job;

@@ -190,27 +190,33 @@ export class IngestService {
     };
     if (total > 0) progress();
     let next = 0;
+    let failure: { error: unknown } | undefined;
     const worker = async (): Promise<void> => {
-      while (next < todo.length && !options.signal?.aborted) {
+      while (next < todo.length && !options.signal?.aborted && !failure) {
         const file = todo[next]!;
         next += 1;
-        pending.push(await this.process(file, maxPixels));
-        done += 1;
-        if (pending.length >= batchSize || performance.now() - lastCommitMs >= batchIntervalMs) commit();
+        try {
+          pending.push(await this.process(file, maxPixels));
+          done += 1;
+          if (pending.length >= batchSize || performance.now() - lastCommitMs >= batchIntervalMs) commit();
+        } catch (error) {
+          // Only the database can fail here (process() never throws): stop every worker.
+          failure ??= { error };
+          return;
+        }
         progress(path.basename(file.path));
       }
     };
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, todo.length)) }, worker));
-    } finally {
-      commit();
-    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, todo.length)) }, worker));
+    if (failure) throw failure.error;
+    commit();
     if (options.signal?.aborted) {
       report.cancelled = true;
       return finish();
     }
 
     // 5. reconcile: only folders whose listing was complete can tell that a file is gone.
+    const failedPaths = new Set(report.failed.map((f) => f.path));
     this.library.db.transaction(() => {
       const gone: number[] = [];
       for (const root of liveRoots) {
@@ -218,7 +224,7 @@ export class IngestService {
           if (scan.unreadableFolders.some((folder) => isUnder(row.path, folder))) continue;
           gone.push(row.id);
         }
-        const staleErrors = this.errors.pathsUnder(root).filter((p) => !seen.has(p) && !report.failed.some((f) => f.path === p));
+        const staleErrors = this.errors.pathsUnder(root).filter((p) => !seen.has(p) && !failedPaths.has(p));
         this.errors.clearMany(staleErrors);
       }
       this.files.setStatus(gone, 'missing');
