@@ -21,7 +21,7 @@ import { CancelledError, throwIfCancelled, type ProgressListener } from '../comm
 import type { Db } from '../store/db.ts';
 import { LabelsRepository, type LabelSource } from '../store/labels.repository.ts';
 import { findDuplicateGroups } from '../curate/duplicates.ts';
-import { FileNameAllocator } from './file-names.ts';
+import { FileNameAllocator, safeFileName } from './file-names.ts';
 import { assignSplits, mergeOverlappingGroups, SPLITS, type SplitName } from './split.ts';
 
 export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl';
@@ -253,13 +253,24 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
   const errors: Array<{ path: string; reason: string }> = [];
   const written: Array<PlannedImage & { relativePath: string }> = [];
   const names = new FileNameAllocator();
+  // Class names become folder names: make each safe and unique even on case-insensitive disks
+  // ("Cat" and "cat" must not share a folder on macOS/Windows).
+  const classFolder = new Map<string, string>();
+  const usedFolders = new Set<string>();
+  for (const className of [...new Set(plan.images.map((image) => image.className))].sort()) {
+    const base = safeFileName(className);
+    let folder = base;
+    for (let n = 2; usedFolders.has(folder.toLowerCase()); n++) folder = `${base}-${n}`;
+    usedFolders.add(folder.toLowerCase());
+    classFolder.set(className, folder);
+  }
   let hardlinkFellBack = false;
   try {
     const total = plan.images.length;
     for (let k = 0; k < total; k++) {
       throwIfCancelled(settings.signal);
       const image = plan.images[k]!;
-      const folder = settings.format === 'imagefolder' ? path.join(image.split, image.className) : path.join('images', image.className);
+      const folder = path.join(settings.format === 'imagefolder' ? image.split : 'images', classFolder.get(image.className)!);
       const resized = resizePx !== null ? resizedFormat(image.format) : null;
       const name = names.allocate(folder, path.basename(image.sourcePath), image.contentHash, resized?.extension);
       const relativePath = path.join(folder, name);
@@ -346,7 +357,9 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       model: { embedding_run_id: plan.embeddingRunId, probe_run_id: plan.probeRunId },
       duplicate_groups: plan.groups,
       classes: classNames,
-      class_to_idx: Object.fromEntries(classNames.map((name, index) => [name, index])),
+      // What torchvision's ImageFolder computes: sorted folder names → index.
+      class_to_idx: Object.fromEntries(classNames.map((name) => classFolder.get(name)!).sort().map((folder, index) => [folder, index])),
+      class_folders: Object.fromEntries(classNames.map((name) => [name, classFolder.get(name)!])),
       counts: { total: written.length, splits, classes: perClass },
       sources: { user: written.filter((i) => i.source === 'user').length, probe_accepted: written.filter((i) => i.source === 'probe' && !i.predicted).length, probe_predicted: written.filter((i) => i.predicted).length },
       skipped: plan.skipped,

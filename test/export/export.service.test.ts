@@ -154,6 +154,19 @@ describe('export', () => {
     expect(hashes).toEqual(new Set([sha256(a), sha256(b), ...fixture.images.map((i) => sha256(i.path))]));
   });
 
+  it('gives classes that differ only in case their own folders (case-insensitive disks)', async () => {
+    fixture = await labelFixture({ cat: 2, dog: 2 });
+    const labels = new LabelsService(new LabelsRepository(fixture.temp.library.db));
+    labels.labelPaths('cat', fixture.images.slice(0, 2).map((i) => i.path));
+    labels.labelPaths('Cat', fixture.images.slice(2, 4).map((i) => i.path));
+    const out = path.join(fixture.temp.dir, 'cases');
+    await runExport(fixture.temp.library.db, { out, format: 'imagefolder', split: [1, 0, 0], duplicateGroups: [] });
+    expect(fs.readdirSync(path.join(out, 'train')).sort()).toEqual(['Cat', 'cat-2']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.class_folders).toEqual({ Cat: 'Cat', cat: 'cat-2' });
+    expect(manifest.class_to_idx).toEqual({ Cat: 0, 'cat-2': 1 });
+  });
+
   it('refuses a non-empty folder without --force; --force replaces an old export and keeps foreign files aside', async () => {
     fixture = await labeledLibrary({ cat: 3, dog: 3 });
     const out = path.join(fixture.temp.dir, 'taken');
