@@ -198,7 +198,7 @@ describe('looktwice curate', () => {
     await photos(5);
     await writeImage(path.join(temp.photosDir, 'extra.png'), { width: 30, height: 30, seed: 50 });
     fs.writeFileSync(path.join(temp.photosDir, 'zero.jpg'), '');
-    const result = await runCli(['curate', temp.photosDir, '--db', dbPath]);
+    const result = await runCli(['curate', temp.photosDir, '--db', dbPath, '--no-serve', '--steps', '2', '--size', '16']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/added 6 .* failed 1/);
     expect(result.stdout).toMatch(/Library: 6 images \(6 files present\)/);

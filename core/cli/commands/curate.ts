@@ -1,8 +1,9 @@
 /**
  * `looktwice curate <folder...>` — the headless twin of the desktop app: runs the pipeline on
- * the folders and prints what it found. Today the pipeline is ingest; later stages (train →
- * embed → duplicates → clusters …) are appended to CURATE_STAGES, each one a small object that
- * runs on the shared context and returns its own summary lines and JSON.
+ * the folders (ingest → train → embed → duplicates → clusters → map → flags), prints what it
+ * found and serves the UI. Each stage is a small object in CURATE_STAGES that runs on the shared
+ * context and returns its own summary lines and JSON; the stages after ingest are the shared
+ * pipeline steps of core/api/pipeline.ts, so the app's "curate" job and this command agree.
  */
 import type { Library } from '../../store/db.ts';
 import { openLibrary } from '../../store/db.ts';
@@ -13,6 +14,11 @@ import { parse, resolveDbPath } from '../args.ts';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { formatIngestReport, ingestExitCode, summaryJson, INGEST_OPTIONS, ingestOptionsFrom } from './ingest.ts';
+import { CancelledError } from '../../common/progress.ts';
+import { positiveInt } from '../args.ts';
+import { runPipelineStep } from '../../api/pipeline.ts';
+import { serveLibrary } from '../../api/serve.ts';
+import type { PipelineStep, TrainOptions } from '../../api/contract.ts';
 
 /** What every stage gets: the open library, the folders, and where to report. */
 export interface CurateContext {
@@ -63,8 +69,68 @@ export const ingestStage: CurateStage = {
   },
 };
 
-/** The pipeline, in order. Later issues append their stages here. */
-export const CURATE_STAGES: CurateStage[] = [ingestStage];
+/** Training options from the command line (the rest comes from the device's default budget). */
+function trainOptionsFrom(values: Record<string, unknown>): TrainOptions {
+  const options: TrainOptions = {};
+  if (typeof values.backend === 'string') options.backend = values.backend as TrainOptions['backend'];
+  if (typeof values.steps === 'string') options.steps = positiveInt('steps', values.steps, 1);
+  if (typeof values.epochs === 'string') options.epochs = positiveInt('epochs', values.epochs, 1);
+  if (typeof values.size === 'string') options.sizePx = positiveInt('size', values.size, 32);
+  return options;
+}
+
+const STAGE_TITLES: Record<Exclude<PipelineStep, 'ingest'>, string> = {
+  train: 'Train', embed: 'Embed', duplicates: 'Duplicates', clusters: 'Clusters', map: 'Map', flags: 'Quality',
+};
+
+/** A stage that runs one shared pipeline step; a failed step is reported and the rest carry on. */
+function pipelineStage(step: Exclude<PipelineStep, 'ingest'>): CurateStage {
+  const title = STAGE_TITLES[step];
+  return {
+    name: step,
+    async run(context) {
+      try {
+        const outcome = await runPipelineStep(step, {
+          library: context.library,
+          folders: context.roots,
+          train: trainOptionsFrom(context.values),
+          signal: context.signal,
+          onProgress: context.onProgress,
+          log: (_level, message) => {
+            context.bar.done();
+            context.io.stderr.write(`${message}\n`);
+          },
+        });
+        return { lines: [`${title}: ${outcome.summary}`, ...(outcome.details ?? [])], json: outcome.json };
+      } catch (error) {
+        if (error instanceof CancelledError || context.signal.aborted) {
+          return { lines: [`${title}: stopped — run \`looktwice curate\` again to continue where it stopped`], json: null, exitCode: 130 };
+        }
+        return { lines: [`${title}: failed — ${(error as Error).message}`], json: { error: (error as Error).message } };
+      } finally {
+        context.bar.done();
+      }
+    },
+  };
+}
+
+/** The pipeline, in order. */
+export const CURATE_STAGES: CurateStage[] = [
+  ingestStage,
+  ...(['train', 'embed', 'duplicates', 'clusters', 'map', 'flags'] as const).map(pipelineStage),
+];
+
+/** Options of curate: ingest's, training's budget, and serving at the end. */
+const CURATE_OPTIONS = {
+  ...INGEST_OPTIONS,
+  backend: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  size: { type: 'string' },
+  'no-serve': { type: 'boolean', default: false },
+  port: { type: 'string' },
+  host: { type: 'string' },
+} as const;
 
 /** Human lines describing the library under `roots`. */
 export function formatLibraryStats(stats: LibraryStats): string[] {
@@ -78,25 +144,35 @@ export function formatLibraryStats(stats: LibraryStats): string[] {
   return lines;
 }
 
-const USAGE = `usage: looktwice curate <folder...> [--db PATH] [--json] [ingest options]
+const USAGE = `usage: looktwice curate <folder...> [--db PATH] [--json] [--no-serve] [ingest options]
+                         [--backend auto|tensorflow|webgpu|wasm|cpu] [--steps N | --epochs N] [--size PX]
+                         [--port N] [--host ADDR]
 
-Runs the whole pipeline on the folders and prints what it found. Today: ingest (see
-\`looktwice ingest --help\` for its options) and a summary of the library — counts, formats,
-date range and errors. With --json, stdout is one document: {"<stage>": …, "library": …}.`;
+Runs the whole pipeline on the folders: ingest (see \`looktwice ingest --help\` for its
+options), SimCLR training with a budget sized to the device it finds (it says which, and how
+long, before starting), embeddings, duplicates, clusters, the 2-D map and quality flags; then
+prints a summary and serves the app in your browser (like \`looktwice serve\`) until Ctrl-C.
+Running it again continues where the last run stopped: unchanged files are skipped, a stopped
+training run resumes, a finished model is reused, only missing embeddings are computed.
+
+  --no-serve    stop after the summary (implied by --json)
+With --json, stdout is one document: {"<stage>": …, "library": …}.`;
 
 export const curateCommand: Command = {
   name: 'curate',
-  summary: 'run the whole pipeline on photo folders and print a summary (today: ingest)',
+  summary: 'run the whole pipeline on photo folders, print a summary and open the app',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, INGEST_OPTIONS);
+    const { values, positionals } = parse(argv, CURATE_OPTIONS);
     if (values.help) {
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
     if (positionals.length === 0) throw new UsageError('give at least one folder to curate');
+    trainOptionsFrom(values); // report bad training options before any work
     const bar = new ProgressBar(io.stderr);
-    const library = openLibrary(resolveDbPath(values.db, io.env));
+    const dbPath = resolveDbPath(values.db, io.env);
+    const library = openLibrary(dbPath);
     const context: CurateContext = { library, folders: positionals, roots: [], values, io, signal: io.signal, onProgress: bar.update, bar };
     const json: Record<string, unknown> = {};
     const lines: string[] = [];
@@ -120,6 +196,15 @@ export const curateCommand: Command = {
       library.close();
     }
     if (values.json) io.stdout.write(`${JSON.stringify(json)}\n`);
+    if (exitCode !== 0 || values.json || values['no-serve'] || io.signal.aborted) return exitCode;
+    const port = values.port === undefined ? 0 : positiveInt('port', values.port, 0);
+    const serving = await serveLibrary({ dbPath, host: values.host ?? '127.0.0.1', port, log: (line) => io.stderr.write(`${line}\n`) });
+    io.stdout.write(`\nOpen ${serving.server.url}\nto review duplicates, clusters, the map and labels (Ctrl-C to stop).\n`);
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await serving.close();
     return exitCode;
   },
 };
