@@ -98,14 +98,15 @@ async function timeTraining(): Promise<{ trainImagesPerS: number; stepMs: number
   return { trainImagesPerS: (batch * steps) / seconds, stepMs: (seconds * 1000) / steps, loss };
 }
 
-async function profileOneStep(): Promise<Record<string, unknown>> {
+/** GPU time per kernel (timestamp queries), dispatch count and wall time of one call of `run`. */
+async function profileOnce(run: () => tf.Tensor): Promise<Record<string, unknown>> {
   const start = performance.now();
-  let loss: tf.Scalar | null = null;
+  let output: tf.Tensor | null = null;
   const profile = await tf.profile(() => {
-    loss = trainStep();
-    return loss;
+    output = run();
+    return output;
   });
-  const result = loss as tf.Scalar | null;
+  const result = output as tf.Tensor | null;
   if (result !== null) {
     await result.data();
     result.dispose();
@@ -126,7 +127,7 @@ async function profileOneStep(): Promise<Record<string, unknown>> {
   return { gpu_ms: Number(gpuMs.toFixed(1)), kernels: profile.kernels.length, profiled_wall_ms: Number(wallMs.toFixed(1)), top };
 }
 
-async function timeEmbedding(): Promise<number> {
+async function timeEmbedding(): Promise<{ imagesPerS: number; profile: Record<string, unknown> | null }> {
   const images = tf.randomNormal([embedBatch, sizePx, sizePx, 3]) as tf.Tensor4D;
   for (let i = 0; i < 3; i++) {
     const h = tf.tidy(() => encoder.forward(images, false));
@@ -142,20 +143,22 @@ async function timeEmbedding(): Promise<number> {
   if (last !== null) await last.data();
   const seconds = (performance.now() - start) / 1000;
   last?.dispose();
+  const profile = profileStep ? await profileOnce(() => tf.tidy(() => encoder.forward(images, false))) : null;
   images.dispose();
-  return (embedBatch * embedRepeats) / seconds;
+  return { imagesPerS: (embedBatch * embedRepeats) / seconds, profile };
 }
 
-let embedImagesPerS: number | null = null;
+let embedding: { imagesPerS: number; profile: Record<string, unknown> | null } | null = null;
 for (const config of configs) {
   const kernels = KERNEL_SETS[config];
   if (kernels === undefined) throw new Error(`--configs: unknown configuration ${config} (${Object.keys(KERNEL_SETS).join(', ')})`);
   restoreStockWebgpuKernels();
   if (kernels.length > 0) registerWebgpuKernels(kernels);
   const training = await timeTraining();
-  const profile = profileStep ? await profileOneStep() : null;
-  // The encoder's forward pass uses none of the custom kernels yet: measure embedding once.
-  embedImagesPerS ??= await timeEmbedding();
+  const profile = profileStep ? await profileOnce(trainStep) : null;
+  // The encoder's inference forward pass uses none of the custom kernels yet: measure it once.
+  const embedProfileNeeded = embedding === null;
+  embedding ??= await timeEmbedding();
   console.log(
     JSON.stringify({
       bench: 'gpu-train',
@@ -168,10 +171,11 @@ for (const config of configs) {
       steps,
       train_img_s: Number(training.trainImagesPerS.toFixed(1)),
       step_ms: Number(training.stepMs.toFixed(1)),
-      embed_img_s: Number(embedImagesPerS.toFixed(1)),
+      embed_img_s: Number(embedding.imagesPerS.toFixed(1)),
       loss: Number(training.loss.toFixed(4)),
       tensors: tf.memory().numTensors,
       profile,
+      ...(embedProfileNeeded ? { embed_batch: embedBatch, embed_profile: embedding.profile } : {}),
     }),
   );
 }

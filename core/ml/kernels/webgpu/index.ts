@@ -11,6 +11,7 @@ import { batchNormStatsConfig } from './batch-norm-stats.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { meanConfig } from './mean.ts';
+import { sgdMomentumVelocityConfig } from './sgd-momentum-velocity.ts';
 import { sumConfig } from './sum.ts';
 
 type ConfigFactory = (fallback: KernelFunc | undefined) => KernelConfig;
@@ -21,10 +22,11 @@ const FACTORIES: ReadonlyMap<string, ConfigFactory> = new Map([
   ['Conv2DBackpropInput', conv2DBackpropInputConfig],
   ['Sum', sumConfig],
   ['Mean', meanConfig],
-  // New kernels (no stock counterpart), used by batch-norm-relu.ts's fused op.
+  // New kernels (no stock counterpart), used by the fused ops batch-norm-relu.ts and sgd-momentum-update.ts.
   ['LooktwiceBatchNormStats', batchNormStatsConfig],
   ['LooktwiceBatchNormApply', batchNormApplyConfig],
   ['LooktwiceBatchNormGrad', batchNormGradConfig],
+  ['LooktwiceSgdMomentumVelocity', sgdMomentumVelocityConfig], // used by sgd-momentum-update.ts
 ]);
 
 const stock = new Map<string, KernelConfig | undefined>();
