@@ -12,8 +12,9 @@
 //
 // K is huge (batch × output pixels: 524,288 for ResNet-18's first stage at 32 px, batch 512) while
 // M × N is small (576 × 64), so one thread per output element — tfjs's stock kernel — runs only
-// M·N threads with a 524k-long serial loop each. Here each 16 × 16 workgroup computes a 64 × 64 tile
-// of dW from 64 × 16 tiles of A and B staged in workgroup memory (each thread a 4 × 4 block), and
+// M·N threads with a 524k-long serial loop each. Here each 256-thread workgroup computes a 64 × 64
+// tile of dW (128 × 32 or 256 × 16 when cout is small) from 16-deep tiles of A and B staged in
+// workgroup memory (each thread a 4 × 4 block), and
 // K is cut into S slices (split-K) so that M/64 · N/64 · S workgroups fill the GPU; the S partial
 // products land in a [S, M, N] buffer that a second pass (split-k-sum.ts) adds up in a fixed order.
 // No atomics, so results are deterministic.
@@ -29,14 +30,14 @@ import {
 import { splitKSum } from './split-k-sum.ts';
 import {
   ceilDiv,
+  chooseGemmTile,
   GEMM_TILE_K,
-  GEMM_TILE_M,
-  GEMM_TILE_N,
-  GEMM_WORKGROUP,
+  gemmStoreWgsl,
   gemmTileDeclarationsWgsl,
   gemmTileProductWgsl,
   MAX_WORKGROUPS_PER_DIMENSION,
   runProgram,
+  type GemmTile,
   type WebGPUBackend,
   type WebGPUProgram,
 } from './webgpu-program.ts';
@@ -63,7 +64,8 @@ export function setConv2DBackpropFilterTuning(change: Partial<SplitKTuning>): Sp
 
 /** Number of K slices and K-tiles per slice for a GEMM of the given size. */
 export function planSplitK(m: number, n: number, k: number, plan: SplitKTuning = tuning): { splits: number; kTilesPerSplit: number } {
-  const outputTiles = ceilDiv(m, GEMM_TILE_M) * ceilDiv(n, GEMM_TILE_N);
+  const { tileM, tileN } = chooseGemmTile(n);
+  const outputTiles = ceilDiv(m, tileM) * ceilDiv(n, tileN);
   const kTiles = Math.max(1, ceilDiv(k, GEMM_TILE_K));
   let splits = Math.max(1, ceilDiv(plan.targetWorkgroups, outputTiles));
   splits = Math.min(splits, Math.max(1, Math.floor(kTiles / plan.minKTilesPerSplit)));
@@ -78,86 +80,89 @@ class Conv2DBackpropFilterGemmProgram implements WebGPUProgram {
     'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, outChannels : i32, ' +
     'filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, ' +
     'gemmM : i32, gemmK : i32, kTilesPerSplit : i32,';
-  workgroupSize = GEMM_WORKGROUP;
+  workgroupSize: [number, number, number];
   outputShape: number[];
   dispatchLayout = { x: [2], y: [1], z: [0] };
   dispatch: [number, number, number];
-  shaderKey = 'looktwice_conv2dBackpropFilterGemm';
+  shaderKey: string;
+  private readonly tile: GemmTile;
 
   constructor(outputShape: number[], m: number, n: number, splits: number) {
     this.outputShape = outputShape;
-    this.dispatch = [ceilDiv(n, GEMM_TILE_N), ceilDiv(m, GEMM_TILE_M), splits];
+    this.tile = chooseGemmTile(n);
+    this.workgroupSize = this.tile.workgroupSize;
+    this.dispatch = [ceilDiv(n, this.tile.tileN), ceilDiv(m, this.tile.tileM), splits];
+    this.shaderKey = `looktwice_conv2dBackpropFilterGemm_${this.tile.tileM}x${this.tile.tileN}`;
   }
 
   getUserCode(): string {
-    // Loads: thread li stages column (li % 64) of rows (li / 64) + 4·i, i < 4, of both 16 × 64 tiles,
-    // so its m → (r, c, ci) decoding is done once; consecutive threads read consecutive ci / co.
+    const { tileM, tileN } = this.tile;
+    const threads = this.workgroupSize[0] * this.workgroupSize[1];
+    // Loads: thread li stages column li % tileM of the A tile (rows li / tileM + p · 256/tileM) and
+    // column li % tileN of the B tile, so its m → (r, c, ci) decoding is done once; consecutive
+    // threads read consecutive ci (x) and co (dy).
     return `
-  ${gemmTileDeclarationsWgsl(GEMM_TILE_M)}
+  ${gemmTileDeclarationsWgsl(tileM, tileN)}
 
   fn main() {
-    let tileRow = i32(workgroupId.y) * ${GEMM_TILE_M};
-    let tileColumn = i32(workgroupId.x) * ${GEMM_TILE_N};
+    let tileRow = i32(workgroupId.y) * ${tileM};
+    let tileColumn = i32(workgroupId.x) * ${tileN};
     let split = i32(workgroupId.z);
     let gemmN = uniforms.outChannels;
     let li = i32(localIndex);
     let tx = i32(localId.x);
     let ty = i32(localId.y);
 
-    let loadColumn = li % ${GEMM_TILE_M};
-    let loadRow = li / ${GEMM_TILE_M};
-    let m = tileRow + loadColumn;
+    let aColumn = li % ${tileM};
+    let aRow = li / ${tileM};
+    let m = tileRow + aColumn;
     let mInRange = m < uniforms.gemmM;
     let ci = m % uniforms.inChannels;
     let rc = m / uniforms.inChannels;
     let filterColumn = rc % uniforms.filterWidth;
     let filterRow = rc / uniforms.filterWidth;
-    let co = tileColumn + loadColumn;
+    let bColumn = li % ${tileN};
+    let bRow = li / ${tileN};
+    let co = tileColumn + bColumn;
     let coInRange = co < gemmN;
 
     var acc : array<vec4<f32>, 4>;
     let kStart = split * uniforms.kTilesPerSplit * ${GEMM_TILE_K};
     for (var t = 0; t < uniforms.kTilesPerSplit; t++) {
       let k0 = kStart + t * ${GEMM_TILE_K};
-      for (var i = 0; i < 4; i++) {
-        let kk = loadRow + i * 4;
+      for (var p = 0; p < ${(GEMM_TILE_K * tileM) / threads}; p++) {
+        let kk = aRow + p * ${threads / tileM};
         let k = k0 + kk;
         var a = 0.0;
-        var b = 0.0;
-        if (k < uniforms.gemmK) {
+        if (mInRange && k < uniforms.gemmK) {
           let ow = k % uniforms.outWidth;
           let nh = k / uniforms.outWidth;
           let oh = nh % uniforms.outHeight;
           let batch = nh / uniforms.outHeight;
           let ih = oh * uniforms.strideHeight + filterRow - uniforms.padTop;
           let iw = ow * uniforms.strideWidth + filterColumn - uniforms.padLeft;
-          if (mInRange && ih >= 0 && ih < uniforms.inHeight && iw >= 0 && iw < uniforms.inWidth) {
+          if (ih >= 0 && ih < uniforms.inHeight && iw >= 0 && iw < uniforms.inWidth) {
             a = x[((batch * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
           }
-          if (coInRange) {
-            b = dy[k * gemmN + co];
-          }
         }
-        tileA[kk * ${GEMM_TILE_M} + loadColumn] = a;
-        tileB[kk * ${GEMM_TILE_N} + loadColumn] = b;
+        tileA[kk * ${tileM} + aColumn] = a;
+      }
+      for (var p = 0; p < ${(GEMM_TILE_K * tileN) / threads}; p++) {
+        let kk = bRow + p * ${threads / tileN};
+        let k = k0 + kk;
+        var b = 0.0;
+        if (coInRange && k < uniforms.gemmK) {
+          b = dy[k * gemmN + co];
+        }
+        tileB[kk * ${tileN} + bColumn] = b;
       }
       workgroupBarrier();
-      ${gemmTileProductWgsl(GEMM_TILE_M)}
+      ${gemmTileProductWgsl(tileM, tileN)}
       workgroupBarrier();
     }
 
     let outBase = split * uniforms.gemmM * gemmN;
-    for (var i = 0; i < 4; i++) {
-      let row = tileRow + ty * 4 + i;
-      if (row < uniforms.gemmM) {
-        for (var j = 0; j < 4; j++) {
-          let column = tileColumn + tx * 4 + j;
-          if (column < gemmN) {
-            result[outBase + row * gemmN + column] = acc[i][j];
-          }
-        }
-      }
-    }
+    ${gemmStoreWgsl('tileRow', 'tileColumn', 'uniforms.gemmM', 'gemmN', 'outBase')}
   }`;
   }
 }

@@ -12,10 +12,10 @@
 //   columns  n = ci                      N = cin
 //   depth    k = (r·kw + c)·cout + co    K = kh·kw·cout
 //   A[m, k] = dy gathered as above (0 where no output pixel maps there), B[k, n] = W[r, c, n, co].
-// Each 16 × 16 workgroup computes a 64 × 64 tile of dx from 16-deep tiles of A and B staged in
-// workgroup memory (each thread a 4 × 4 block). Loads run along K, whose fastest index is co, so
-// consecutive threads read consecutive floats of dy and W; the staged tiles are padded to a row
-// stride of 65 so those column-wise stores do not collide in memory banks. M is large here
+// Each 256-thread workgroup computes a 64 × 64 tile of dx (128 × 32 or 256 × 16 when cin is small)
+// from 16-deep tiles of A and B staged in workgroup memory (each thread a 4 × 4 block). Loads run
+// along K, whose fastest index is co, so consecutive threads read consecutive floats of dy and W; the
+// staged tiles are padded by one float per row so those column-wise stores do not collide in banks. M is large here
 // (batch × image pixels), so no split-K is needed; tiles along M fold into (y, z) past 65,535.
 // For stride 2 about 3/4 of the (r, c) taps are skipped as zeros: that waste is accepted for now.
 import {
@@ -29,18 +29,17 @@ import {
 } from '@tensorflow/tfjs';
 import {
   ceilDiv,
+  chooseGemmTile,
   GEMM_TILE_K,
-  GEMM_TILE_M,
-  GEMM_TILE_N,
-  GEMM_WORKGROUP,
+  gemmStoreWgsl,
   gemmTileDeclarationsWgsl,
   gemmTileProductWgsl,
   runProgram,
+  type GemmTile,
   type WebGPUBackend,
   type WebGPUProgram,
 } from './webgpu-program.ts';
 
-const ROW_STRIDE = GEMM_TILE_M + 1;
 const MAX_TILE_ROWS_PER_DIMENSION = 32768;
 
 class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
@@ -49,44 +48,54 @@ class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
     'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, outChannels : i32, ' +
     'filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, ' +
     'gemmM : i32, gemmK : i32,';
-  workgroupSize = GEMM_WORKGROUP;
+  workgroupSize: [number, number, number];
   outputShape: number[];
   dispatchLayout = { x: [3], y: [1, 2], z: [0] };
   dispatch: [number, number, number];
-  shaderKey = 'looktwice_conv2dBackpropInputGemm';
+  shaderKey: string;
+  private readonly tile: GemmTile;
 
   constructor(outputShape: number[], m: number, n: number) {
     this.outputShape = outputShape;
-    const rowTiles = ceilDiv(m, GEMM_TILE_M);
+    this.tile = chooseGemmTile(n);
+    this.workgroupSize = this.tile.workgroupSize;
+    const rowTiles = ceilDiv(m, this.tile.tileM);
     const rowTilesY = Math.min(rowTiles, MAX_TILE_ROWS_PER_DIMENSION);
-    this.dispatch = [ceilDiv(n, GEMM_TILE_N), rowTilesY, ceilDiv(rowTiles, rowTilesY)];
+    this.dispatch = [ceilDiv(n, this.tile.tileN), rowTilesY, ceilDiv(rowTiles, rowTilesY)];
+    this.shaderKey = `looktwice_conv2dBackpropInputGemm_${this.tile.tileM}x${this.tile.tileN}`;
   }
 
   getUserCode(): string {
+    const { tileM, tileN } = this.tile;
+    const strideA = tileM + 1;
+    const strideB = tileN + 1;
+    const lanes = (this.workgroupSize[0] * this.workgroupSize[1]) / GEMM_TILE_K; // 16
+    const rowsPerThread = tileM / lanes;
+    const columnsPerThread = tileN / lanes;
     return `
-  ${gemmTileDeclarationsWgsl(ROW_STRIDE)}
+  ${gemmTileDeclarationsWgsl(strideA, strideB)}
 
   fn main() {
-    let tileRow = i32(workgroupId.y + workgroupId.z * numWorkgroups.y) * ${GEMM_TILE_M};
-    let tileColumn = i32(workgroupId.x) * ${GEMM_TILE_N};
+    let tileRow = i32(workgroupId.y + workgroupId.z * numWorkgroups.y) * ${tileM};
+    let tileColumn = i32(workgroupId.x) * ${tileN};
     let gemmN = uniforms.inChannels;
     let li = i32(localIndex);
     let tx = i32(localId.x);
     let ty = i32(localId.y);
 
-    // Thread li stages depth kk = li % 16 of tile columns li / 16 + 16·i, i < 4, of A and B;
-    // the image coordinates of its 4 rows of A are decoded once.
+    // Thread li stages depth kk = li % 16 of tile rows lane + ${lanes}·p of A and tile columns
+    // lane + ${lanes}·p of B; the image coordinates of its rows of A are decoded once.
     let kk = li % ${GEMM_TILE_K};
     let lane = li / ${GEMM_TILE_K};
-    var rowBatch : array<i32, 4>;
-    var rowY : array<i32, 4>;
-    var rowX : array<i32, 4>;
-    for (var i = 0; i < 4; i++) {
-      let m = tileRow + lane + i * 16;
-      rowX[i] = m % uniforms.inWidth;
+    var rowBatch : array<i32, ${rowsPerThread}>;
+    var rowY : array<i32, ${rowsPerThread}>;
+    var rowX : array<i32, ${rowsPerThread}>;
+    for (var p = 0; p < ${rowsPerThread}; p++) {
+      let m = tileRow + lane + p * ${lanes};
+      rowX[p] = m % uniforms.inWidth;
       let nh = m / uniforms.inWidth;
-      rowY[i] = nh % uniforms.inHeight;
-      rowBatch[i] = select(-1, nh / uniforms.inHeight, m < uniforms.gemmM);
+      rowY[p] = nh % uniforms.inHeight;
+      rowBatch[p] = select(-1, nh / uniforms.inHeight, m < uniforms.gemmM);
     }
 
     var acc : array<vec4<f32>, 4>;
@@ -98,43 +107,35 @@ class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
       let rc = k / uniforms.outChannels;
       let filterColumn = rc % uniforms.filterWidth;
       let filterRow = rc / uniforms.filterWidth;
-      for (var i = 0; i < 4; i++) {
-        let column = lane + i * 16;
+      for (var p = 0; p < ${rowsPerThread}; p++) {
         var a = 0.0;
-        let yNumerator = rowY[i] + uniforms.padTop - filterRow;
-        let xNumerator = rowX[i] + uniforms.padLeft - filterColumn;
-        if (kInRange && rowBatch[i] >= 0 && yNumerator >= 0 && xNumerator >= 0 &&
+        let yNumerator = rowY[p] + uniforms.padTop - filterRow;
+        let xNumerator = rowX[p] + uniforms.padLeft - filterColumn;
+        if (kInRange && rowBatch[p] >= 0 && yNumerator >= 0 && xNumerator >= 0 &&
             yNumerator % uniforms.strideHeight == 0 && xNumerator % uniforms.strideWidth == 0) {
           let oh = yNumerator / uniforms.strideHeight;
           let ow = xNumerator / uniforms.strideWidth;
           if (oh < uniforms.outHeight && ow < uniforms.outWidth) {
-            a = dy[((rowBatch[i] * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co];
+            a = dy[((rowBatch[p] * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co];
           }
         }
+        tileA[kk * ${strideA} + lane + p * ${lanes}] = a;
+      }
+      for (var p = 0; p < ${columnsPerThread}; p++) {
+        let column = lane + p * ${lanes};
         var b = 0.0;
         let ci = tileColumn + column;
         if (kInRange && ci < gemmN) {
           b = W[(rc * gemmN + ci) * uniforms.outChannels + co];
         }
-        tileA[kk * ${ROW_STRIDE} + column] = a;
-        tileB[kk * ${ROW_STRIDE} + column] = b;
+        tileB[kk * ${strideB} + column] = b;
       }
       workgroupBarrier();
-      ${gemmTileProductWgsl(ROW_STRIDE)}
+      ${gemmTileProductWgsl(strideA, strideB)}
       workgroupBarrier();
     }
 
-    for (var i = 0; i < 4; i++) {
-      let row = tileRow + ty * 4 + i;
-      if (row < uniforms.gemmM) {
-        for (var j = 0; j < 4; j++) {
-          let column = tileColumn + tx * 4 + j;
-          if (column < gemmN) {
-            result[row * gemmN + column] = acc[i][j];
-          }
-        }
-      }
-    }
+    ${gemmStoreWgsl('tileRow', 'tileColumn', 'uniforms.gemmM', 'gemmN', '0')}
   }`;
   }
 }

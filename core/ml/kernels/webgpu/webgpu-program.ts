@@ -35,26 +35,42 @@ export function ceilDiv(a: number, b: number): number {
   return Math.floor((a + b - 1) / b);
 }
 
-/** Output tile of one workgroup of the implicit-GEMM kernels: rows (M) × columns (N). */
-export const GEMM_TILE_M = 64;
-export const GEMM_TILE_N = 64;
 /** Depth of one step along the reduction axis K, staged in workgroup memory. */
 export const GEMM_TILE_K = 16;
-/** 16 × 16 threads, each computing a 4 × 4 block of the 64 × 64 tile. */
-export const GEMM_WORKGROUP: [number, number, number] = [16, 16, 1];
+/** Threads per GEMM workgroup; each computes a 4 × 4 block of the output tile. */
+export const GEMM_THREADS = 256;
 /** WebGPU's guaranteed minimum of maxComputeWorkgroupsPerDimension. */
 export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
+/** Output tile of one GEMM workgroup: tileM rows × tileN columns, tileM · tileN = 16 · 256. */
+export interface GemmTile {
+  tileM: number;
+  tileN: number;
+  /** [tileN / 4, tileM / 4, 1]: x runs over column blocks (tx), y over row blocks (ty). */
+  workgroupSize: [number, number, number];
+}
+
 /**
- * WGSL of the shared inner loop: multiplies the staged tiles `tileA` [TILE_K][TILE_M] and
- * `tileB` [TILE_K][TILE_N] (row strides `rowStride`, ≥ 64; 65 avoids bank conflicts for kernels
- * whose loads run along K) into this thread's 4 × 4 accumulator `acc` (rows ty·4+i, columns tx·4+j).
+ * The tile for a GEMM with `n` output columns: 64 × 64, or 128 × 32 / 256 × 16 when the columns
+ * are few (narrow layers), so that threads are not spent on columns that do not exist.
  */
-export function gemmTileProductWgsl(rowStride: number): string {
+export function chooseGemmTile(n: number): GemmTile {
+  const tileN = n <= 16 ? 16 : n <= 32 ? 32 : 64;
+  const tileM = (GEMM_THREADS * 16) / tileN;
+  return { tileM, tileN, workgroupSize: [tileN / 4, tileM / 4, 1] };
+}
+
+/**
+ * WGSL of the shared inner loop: multiplies the staged tiles `tileA` [TILE_K][strideA] (rows of the
+ * output along the fast axis) and `tileB` [TILE_K][strideB] (columns) into this thread's 4 × 4
+ * accumulator `acc` (rows ty·4+i, columns tx·4+j). Strides are the tile widths, or one more to keep
+ * column-wise stores from colliding in memory banks.
+ */
+export function gemmTileProductWgsl(strideA: number, strideB: number): string {
   return `
     for (var kk = 0; kk < ${GEMM_TILE_K}; kk++) {
-      let aBase = kk * ${rowStride} + ty * 4;
-      let bBase = kk * ${rowStride} + tx * 4;
+      let aBase = kk * ${strideA} + ty * 4;
+      let bBase = kk * ${strideB} + tx * 4;
       let b = vec4<f32>(tileB[bBase], tileB[bBase + 1], tileB[bBase + 2], tileB[bBase + 3]);
       acc[0] = fma(vec4<f32>(tileA[aBase]), b, acc[0]);
       acc[1] = fma(vec4<f32>(tileA[aBase + 1]), b, acc[1]);
@@ -63,9 +79,25 @@ export function gemmTileProductWgsl(rowStride: number): string {
     }`;
 }
 
-/** WGSL declarations of the staged tiles used by gemmTileProductWgsl(rowStride). */
-export function gemmTileDeclarationsWgsl(rowStride: number): string {
+/** WGSL declarations of the staged tiles used by gemmTileProductWgsl(strideA, strideB). */
+export function gemmTileDeclarationsWgsl(strideA: number, strideB: number): string {
   return `
-  var<workgroup> tileA : array<f32, ${GEMM_TILE_K * rowStride}>;
-  var<workgroup> tileB : array<f32, ${GEMM_TILE_K * rowStride}>;`;
+  var<workgroup> tileA : array<f32, ${GEMM_TILE_K * strideA}>;
+  var<workgroup> tileB : array<f32, ${GEMM_TILE_K * strideB}>;`;
+}
+
+/** WGSL that stores this thread's 4 × 4 block at rows/columns < gemmM/gemmN of `result` from `outBase`. */
+export function gemmStoreWgsl(tileRow: string, tileColumn: string, gemmM: string, gemmN: string, outBase: string): string {
+  return `
+    for (var i = 0; i < 4; i++) {
+      let row = ${tileRow} + ty * 4 + i;
+      if (row < ${gemmM}) {
+        for (var j = 0; j < 4; j++) {
+          let column = ${tileColumn} + tx * 4 + j;
+          if (column < ${gemmN}) {
+            result[${outBase} + row * ${gemmN} + column] = acc[i][j];
+          }
+        }
+      }
+    }`;
 }
