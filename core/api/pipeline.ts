@@ -12,9 +12,9 @@ import { FilesRepository } from '../store/files.repository.ts';
 import { RunsRepository } from '../store/runs.repository.ts';
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { ingestFolders, type IngestReport } from '../library/ingest.service.ts';
-import { initBackend, type BackendChoice } from '../ml/backend.ts';
-import { trainLibrary, type TrainLibraryResult } from '../ml/train.service.ts';
-import { embedLibrary } from '../ml/embed.ts';
+import type { BackendChoice } from '../ml/backend.ts';
+import type { TrainLibraryResult } from '../ml/train.service.ts';
+import { loadMl } from './ml-loader.ts';
 import { findDuplicateGroups } from '../curate/duplicates.ts';
 import { clusterLibrary } from '../curate/clusters.service.ts';
 import { computeMap } from '../curate/map.service.ts';
@@ -54,7 +54,7 @@ function runsOf(library: Library): RunSummary[] {
 
 /** Which device training will use and how long the default budget takes there (said before starting). */
 export async function trainingPlan(library: Library, options: TrainOptions): Promise<TrainPlan> {
-  const backend = await initBackend((options.backend ?? 'auto') as BackendChoice);
+  const backend = await (await loadMl()).initBackend((options.backend ?? 'auto') as BackendChoice);
   const images = new LibraryViewRepository(library.db).counts().images;
   return planTraining({ backend: backend.backend, device: backend.device, softwareDevice: backend.softwareDevice }, images, runsOf(library), options);
 }
@@ -95,6 +95,7 @@ export async function runPipelineStep(step: PipelineStep, context: PipelineConte
           : `Training ${plan.options.arch} at ${plan.options.sizePx} px for ${plan.options.steps} steps (batch ${plan.options.batchSize}) on ${plan.backend} (${plan.device}); about ${formatSeconds(plan.estimatedSeconds)}.`,
       );
       let runId = -1;
+      const { trainLibrary } = await loadMl();
       const result: TrainLibraryResult = await trainLibrary(
         library,
         {
@@ -124,6 +125,7 @@ export async function runPipelineStep(step: PipelineStep, context: PipelineConte
       if (!run) return { status: 'skipped', summary: 'no trained model yet', json: null };
       const missing = new EmbeddingsRepository(library.db).imagesMissing(run.id).length;
       if (missing === 0) return { status: 'skipped', summary: `every image already embedded by run ${run.id}`, json: { run: run.id, embedded: 0 } };
+      const { embedLibrary } = await loadMl();
       const result = await embedLibrary(library, { runId: run.id, ...common });
       throwIfCancelled(context.signal);
       return { status: 'done', summary: `${result.embedded} images embedded by run ${result.run} (${result.dim}-d)`, json: { embedded: result.embedded, run: result.run, dim: result.dim } };

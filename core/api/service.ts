@@ -21,9 +21,9 @@ import { clusterLibrary } from '../curate/clusters.service.ts';
 import { computeMap } from '../curate/map.service.ts';
 import { computeFlags, type ImageFlags } from '../curate/flags.service.ts';
 import { findSimilar } from '../curate/similar.service.ts';
-import { activeBackend, initBackend, type BackendChoice } from '../ml/backend.ts';
-import { trainLibrary } from '../ml/train.service.ts';
-import { embedLibrary } from '../ml/embed.ts';
+import type { BackendChoice } from '../ml/backend.ts';
+// TensorFlow.js loads only when training or embedding is first asked for (see ml-loader.ts).
+import { loadMl } from './ml-loader.ts';
 import { RunsRepository } from '../store/runs.repository.ts';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -333,7 +333,7 @@ export class LooktwiceService implements LooktwiceApi {
         return false;
       }
     };
-    const active = activeBackend();
+    const active = (await loadMl()).activeBackend();
     const skippedReason = (name: string): string | null => active?.skipped.find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? null;
     const deviceOf = (name: BackendInfo['name']): string | null => (active?.backend === name ? active.device : null);
     const cpu = `${os.cpus()[0]?.model.trim() ?? 'CPU'} (${os.cpus().length} cores)`;
@@ -371,7 +371,7 @@ export class LooktwiceService implements LooktwiceApi {
     const options = this.trainOptions(params);
     let backend;
     try {
-      backend = await initBackend((options.backend ?? 'auto') as BackendChoice);
+      backend = await (await loadMl()).initBackend((options.backend ?? 'auto') as BackendChoice);
     } catch (error) {
       throw fromEngine(error);
     }
@@ -406,6 +406,7 @@ export class LooktwiceService implements LooktwiceApi {
         if (plan) context.log('info', `Training ${plan.options.arch} at ${plan.options.sizePx} px for ${plan.options.steps} steps on ${plan.backend} (${plan.device}).`);
         this.changed('runs');
         const onStep = this.trainStepListener(context.jobId);
+        const { trainLibrary } = await loadMl();
         const result = await trainLibrary(
           this.library,
           {
@@ -480,6 +481,7 @@ export class LooktwiceService implements LooktwiceApi {
       'embed',
       `Embedding with run ${run.id}`,
       async (context) => {
+        const { embedLibrary } = await loadMl();
         const result = await embedLibrary(this.library, { runId: run.id, signal: context.signal, onProgress: context.onProgress }).catch((error: unknown) => {
           throw error instanceof Error && error.name === 'CancelledError' ? error : fromEngine(error);
         });
