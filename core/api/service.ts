@@ -104,6 +104,7 @@ export class LooktwiceService implements LooktwiceApi {
 
   /** Tells every window that some data changed. */
   private changed(...what: LooktwiceEventMap['libraryChanged']['what']): void {
+    this.view.invalidate();
     this.events.emit('libraryChanged', { what });
   }
 
@@ -173,8 +174,8 @@ export class LooktwiceService implements LooktwiceApi {
         probe: classes.reduce((sum, c) => sum + c.probeLabels, 0),
       },
       duplicateGroupsOpen: this.duplicateGroups?.length ?? null,
-      clusters: this.view.clusters().length,
-      mapPoints: this.view.latestMapId() === null ? 0 : this.view.mapPoints().length,
+      clusters: this.view.clusterCount(),
+      mapPoints: this.view.mapPointCount(),
       flagged: this.view.flaggedImages(),
       runningJobs: this.jobs.running(),
     };
@@ -650,7 +651,7 @@ export class LooktwiceService implements LooktwiceApi {
     const points = this.view.mapPoints();
     const clusterOf = this.view.clusterOf();
     const labelOf = this.view.labelOf();
-    const flags = this.view.flagsOf(points.map((p) => p.imageId));
+    const flags = this.view.allFlags();
     const coords = new Float32Array(points.length * 2); // [N, 2]
     points.forEach((point, i) => {
       coords[i * 2] = point.x;
