@@ -17,9 +17,9 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './kernels/wasm/index.ts';
 import { registerWebgpuKernels } from './kernels/webgpu/index.ts';
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendChoice = BackendName | 'auto';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+import type { BackendChoice, BackendName } from './choices.ts';
+
+export { BACKEND_CHOICES, parseBackendChoice, type BackendChoice, type BackendName } from './choices.ts';
 
 /** Which backend is active and on what hardware, for the CLI, the UI and the runs table. */
 export interface BackendInfo {
@@ -177,12 +177,6 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
 /** The active backend, or null before initBackend. */
 export function activeBackend(): BackendInfo | null {
   return current;
-}
-
-/** Parses a `--backend` value. */
-export function parseBackendChoice(value: string): BackendChoice {
-  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new Error(`unknown backend "${value}" (choose one of ${BACKEND_CHOICES.join(', ')})`);
 }
 
 export { tf };

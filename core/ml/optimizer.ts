@@ -11,8 +11,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from './layers.ts';
 
-export type OptimizerName = 'lars' | 'sgd' | 'adam';
-export const OPTIMIZERS: readonly OptimizerName[] = ['lars', 'sgd', 'adam'];
+import type { OptimizerName } from './choices.ts';
+
+export { OPTIMIZERS, type OptimizerName } from './choices.ts';
 
 export interface OptimizerOptions {
   name: OptimizerName;

@@ -12,8 +12,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Parameters, addBatchNorm, batchNorm, heNormal, type BatchNormParameters, type StatisticsUpdate } from './layers.ts';
 import type { Random } from './random.ts';
 
-export type ResNetArch = 'resnet18' | 'resnet-small';
-export const RESNET_ARCHS: readonly ResNetArch[] = ['resnet18', 'resnet-small'];
+import type { ResNetArch } from './choices.ts';
+
+export { RESNET_ARCHS, type ResNetArch } from './choices.ts';
 
 export interface ResNetConfig {
   arch: ResNetArch;

@@ -2,8 +2,8 @@
  * `looktwice embed` — compute the embedding h = f(x) of every image with a trained encoder
  * (default: the newest run), incrementally. With --json stdout is exactly {"embedded","run","dim"}.
  */
-import { parseBackendChoice } from '../../ml/backend.ts';
-import { embedLibrary } from '../../ml/embed.ts';
+import { parseBackendChoice } from '../../ml/choices.ts';
+import type { embedLibrary as EmbedLibrary } from '../../ml/embed.ts';
 import { openLibrary } from '../../store/db.ts';
 import { COMMON_OPTIONS, parse, positiveInt, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -46,11 +46,13 @@ export const embedCommand: Command = {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    const options: Parameters<typeof embedLibrary>[1] = { backend, signal: io.signal };
+    const options: Parameters<typeof EmbedLibrary>[1] = { backend, signal: io.signal };
     if (values.run !== undefined) options.runId = positiveInt('run', values.run, 1);
     if (values.batch !== undefined) options.batchSize = positiveInt('batch', values.batch, 128);
     const bar = new ProgressBar(io.stderr);
     options.onProgress = bar.update;
+    // TensorFlow.js loads only when a command needs it (seconds), not for every CLI start.
+    const { embedLibrary } = await import('../../ml/embed.ts');
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const result = await embedLibrary(library, options);

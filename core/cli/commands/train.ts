@@ -4,10 +4,8 @@
  * {"run","backend","device","steps","final_loss","images_per_s"}. Ctrl-C stops at the next step,
  * saves a checkpoint and exits 130; `--resume` continues from it.
  */
-import { BACKEND_CHOICES, parseBackendChoice } from '../../ml/backend.ts';
-import { OPTIMIZERS, type OptimizerName } from '../../ml/optimizer.ts';
-import { RESNET_ARCHS, type ResNetArch } from '../../ml/resnet.ts';
-import { trainLibrary, type TrainLibraryRequest } from '../../ml/train.service.ts';
+import { BACKEND_CHOICES, OPTIMIZERS, RESNET_ARCHS, parseBackendChoice, type OptimizerName, type ResNetArch } from '../../ml/choices.ts';
+import type { TrainLibraryRequest } from '../../ml/train.service.ts';
 import type { TrainConfig } from '../../ml/trainer.ts';
 import { openLibrary } from '../../store/db.ts';
 import { COMMON_OPTIONS, finiteNumber, parse, positiveInt, resolveDbPath } from '../args.ts';
@@ -102,6 +100,8 @@ export const trainCommand: Command = {
     if (values.epochs !== undefined) request.epochs = positiveInt('epochs', values.epochs, 1);
 
     const bar = new ProgressBar(io.stderr);
+    // TensorFlow.js loads only when a command needs it (seconds), not for every CLI start.
+    const { trainLibrary } = await import('../../ml/train.service.ts');
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const result = await trainLibrary(library, request, {

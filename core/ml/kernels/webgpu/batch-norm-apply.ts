@@ -39,6 +39,21 @@ class BatchNormApplyProgram implements WebGPUProgram {
   }
 }
 
+/** y = act((x − mean)·scale/√(variance + ε) + offset) for x [..., C] and [C] parameters. */
+export function batchNormApply(
+  backend: WebGPUBackend,
+  inputs: { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; scale: TensorInfo; offset: TensorInfo },
+  epsilon: number,
+  relu: boolean,
+): TensorInfo {
+  const { x, mean, variance, scale, offset } = inputs;
+  const channels = x.shape[x.shape.length - 1] ?? 1;
+  return runProgram(backend, new BatchNormApplyProgram(x.shape, relu), [x, mean, variance, scale, offset], [
+    { type: 'int32', data: [channels] },
+    { type: 'float32', data: [epsilon] },
+  ]);
+}
+
 export function batchNormApplyConfig(): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { x, mean, variance, scale, offset } = args.inputs as Record<string, TensorInfo | undefined>;
@@ -46,11 +61,7 @@ export function batchNormApplyConfig(): KernelConfig {
     if (x === undefined || mean === undefined || variance === undefined || scale === undefined || offset === undefined) {
       throw new Error(`${BATCH_NORM_APPLY}: needs x, mean, variance, scale, offset`);
     }
-    const channels = x.shape[x.shape.length - 1] ?? 1;
-    return runProgram(args.backend as WebGPUBackend, new BatchNormApplyProgram(x.shape, relu), [x, mean, variance, scale, offset], [
-      { type: 'int32', data: [channels] },
-      { type: 'float32', data: [epsilon] },
-    ]);
+    return batchNormApply(args.backend as WebGPUBackend, { x, mean, variance, scale, offset }, epsilon, relu);
   };
   return { kernelName: BATCH_NORM_APPLY, backendName: 'webgpu', kernelFunc };
 }

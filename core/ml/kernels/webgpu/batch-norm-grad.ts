@@ -109,35 +109,48 @@ class BatchNormGradInputProgram implements WebGPUProgram {
   }
 }
 
+/**
+ * [dx, sums [2, C] = (dOffset; dScale)] for training batch norm (+ ReLU when `y` is given, the
+ * forward output whose sign masks dy).
+ */
+export function batchNormGradient(
+  backend: WebGPUBackend,
+  inputs: { dy: TensorInfo; x: TensorInfo; y?: TensorInfo; mean: TensorInfo; variance: TensorInfo; scale: TensorInfo },
+  epsilon: number,
+): [TensorInfo, TensorInfo] {
+  const { dy, x, y, mean, variance, scale } = inputs;
+  const relu = y !== undefined;
+  const channels = x.shape[x.shape.length - 1] ?? 1;
+  const rows = util.sizeFromShape(x.shape) / channels;
+  let chunks = Math.max(1, ceilDiv(TARGET_WORKGROUPS, ceilDiv(channels, COLUMNS_PER_GROUP)));
+  chunks = Math.min(chunks, Math.max(1, Math.floor(rows / (ROW_LANES * MIN_ROWS_PER_THREAD))), 65535);
+  const rowsPerChunk = ceilDiv(rows, chunks);
+  chunks = ceilDiv(rows, rowsPerChunk);
+  const partialRows = chunks * ROW_LANES;
+  const partial = runProgram(backend, new BatchNormGradSumsProgram(partialRows, channels, chunks, relu), y !== undefined ? [dy, x, y, mean, variance] : [dy, x, mean, variance], [
+    { type: 'int32', data: [rows] },
+    { type: 'int32', data: [channels] },
+    { type: 'int32', data: [rowsPerChunk] },
+    { type: 'float32', data: [epsilon] },
+  ]); // [S, 2, C]
+  const sums = splitKSum(backend, partial, partialRows, [2, channels]); // [dOffset; dScale]
+  backend.disposeData(partial.dataId);
+  const dx = runProgram(backend, new BatchNormGradInputProgram(x.shape, relu), y !== undefined ? [dy, x, y, mean, variance, scale, sums] : [dy, x, mean, variance, scale, sums], [
+    { type: 'int32', data: [channels] },
+    { type: 'float32', data: [epsilon] },
+    { type: 'float32', data: [1 / rows] },
+  ]);
+  return [dx, sums];
+}
+
 export function batchNormGradConfig(): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
-    const backend = args.backend as WebGPUBackend;
     const { dy, x, y, mean, variance, scale } = args.inputs as Record<string, TensorInfo | undefined>;
     const { epsilon, relu } = args.attrs as { epsilon: number; relu: boolean };
     if (dy === undefined || x === undefined || y === undefined || mean === undefined || variance === undefined || scale === undefined) {
       throw new Error(`${BATCH_NORM_GRAD}: needs dy, x, y, mean, variance, scale`);
     }
-    const channels = x.shape[x.shape.length - 1] ?? 1;
-    const rows = util.sizeFromShape(x.shape) / channels;
-    let chunks = Math.max(1, ceilDiv(TARGET_WORKGROUPS, ceilDiv(channels, COLUMNS_PER_GROUP)));
-    chunks = Math.min(chunks, Math.max(1, Math.floor(rows / (ROW_LANES * MIN_ROWS_PER_THREAD))), 65535);
-    const rowsPerChunk = ceilDiv(rows, chunks);
-    chunks = ceilDiv(rows, rowsPerChunk);
-    const partialRows = chunks * ROW_LANES;
-    const partial = runProgram(backend, new BatchNormGradSumsProgram(partialRows, channels, chunks, relu), relu ? [dy, x, y, mean, variance] : [dy, x, mean, variance], [
-      { type: 'int32', data: [rows] },
-      { type: 'int32', data: [channels] },
-      { type: 'int32', data: [rowsPerChunk] },
-      { type: 'float32', data: [epsilon] },
-    ]); // [S, 2, C]
-    const sums = splitKSum(backend, partial, partialRows, [2, channels]); // [dOffset; dScale]
-    backend.disposeData(partial.dataId);
-    const dx = runProgram(backend, new BatchNormGradInputProgram(x.shape, relu), relu ? [dy, x, y, mean, variance, scale, sums] : [dy, x, mean, variance, scale, sums], [
-      { type: 'int32', data: [channels] },
-      { type: 'float32', data: [epsilon] },
-      { type: 'float32', data: [1 / rows] },
-    ]);
-    return [dx, sums];
+    return batchNormGradient(args.backend as WebGPUBackend, { dy, x, y: relu ? y : undefined, mean, variance, scale }, epsilon);
   };
   return { kernelName: BATCH_NORM_GRAD, backendName: 'webgpu', kernelFunc };
 }

@@ -11,16 +11,21 @@ import type { WebGPUBackend } from './webgpu-program.ts';
 
 export const BATCH_NORM_STATS = 'LooktwiceBatchNormStats';
 
+/** [mean, variance] ([C] each) of x viewed as [R, C]. */
+export function batchNormStatistics(backend: WebGPUBackend, x: TensorInfo): [TensorInfo, TensorInfo] {
+  if (x.dtype !== 'float32' || x.shape.length < 2) throw new Error(`${BATCH_NORM_STATS}: needs a float32 x of rank ≥ 2`);
+  const channels = x.shape[x.shape.length - 1] ?? 1;
+  const rows = util.sizeFromShape(x.shape) / channels;
+  const mean = columnSum(backend, x, [channels], 1 / rows);
+  const variance = columnSum(backend, x, [channels], 1 / rows, mean);
+  return [mean, variance];
+}
+
 export function batchNormStatsConfig(): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
-    const backend = args.backend as WebGPUBackend;
     const { x } = args.inputs as { x?: TensorInfo };
-    if (x === undefined || x.dtype !== 'float32' || x.shape.length < 2) throw new Error(`${BATCH_NORM_STATS}: needs a float32 x of rank ≥ 2`);
-    const channels = x.shape[x.shape.length - 1] ?? 1;
-    const rows = util.sizeFromShape(x.shape) / channels;
-    const mean = columnSum(backend, x, [channels], 1 / rows);
-    const variance = columnSum(backend, x, [channels], 1 / rows, mean);
-    return [mean, variance];
+    if (x === undefined) throw new Error(`${BATCH_NORM_STATS}: needs x`);
+    return batchNormStatistics(args.backend as WebGPUBackend, x);
   };
   return { kernelName: BATCH_NORM_STATS, backendName: 'webgpu', kernelFunc };
 }

@@ -8,6 +8,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type Ke
 import { batchNormApplyConfig } from './batch-norm-apply.ts';
 import { batchNormGradConfig } from './batch-norm-grad.ts';
 import { batchNormStatsConfig } from './batch-norm-stats.ts';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, batchNormTrainingConfig, batchNormTrainingGradConfig } from './batch-norm-training.ts';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { meanConfig } from './mean.ts';
@@ -27,6 +28,9 @@ const FACTORIES: ReadonlyMap<string, ConfigFactory> = new Map([
   ['LooktwiceBatchNormApply', batchNormApplyConfig],
   ['LooktwiceBatchNormGrad', batchNormGradConfig],
   ['LooktwiceSgdMomentumVelocity', sgdMomentumVelocityConfig], // used by sgd-momentum-update.ts
+  // webgpu versions of core/ml's own fused batch-norm kernels (used by batch-norm.ts as they are).
+  [BATCH_NORM_TRAINING, batchNormTrainingConfig],
+  [BATCH_NORM_TRAINING_GRAD, batchNormTrainingGradConfig],
 ]);
 
 const stock = new Map<string, KernelConfig | undefined>();

@@ -1,6 +1,6 @@
 // Second pass of a split-K GEMM: sums the partial products of the S slices of the reduction axis.
 //
-//   out[i] = scale · Σ_{s=0}^{S−1} partial[s, i]          partial: [S, L] (flat), out: L elements
+//   out[i] = scale · Σ_{s=0}^{S−1} partial[offset + s·L + i]      partial: [S, L] (flat, from `offset`), out: L elements
 //
 // Deterministic (fixed summation order, no atomics), one thread per 4 outputs when L % 4 == 0.
 import type { TensorInfo } from '@tensorflow/tfjs';
@@ -8,7 +8,7 @@ import { runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-pro
 
 class SplitKSumProgram implements WebGPUProgram {
   variableNames = ['partial'];
-  uniforms = 'splits : i32, scale : f32,';
+  uniforms = 'splits : i32, scale : f32, offset : i32,';
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
   outputShape: number[];
@@ -37,7 +37,7 @@ class SplitKSumProgram implements WebGPUProgram {
       if (index < uniforms.size) {
         var sum = ${zero};
         for (var s = 0; s < uniforms.splits; s++) {
-          sum += partial[s * uniforms.size + index];
+          sum += partial[uniforms.offset + s * uniforms.size + index];
         }
         setOutputAtIndex(index, sum * uniforms.scale);
       }
@@ -47,7 +47,8 @@ class SplitKSumProgram implements WebGPUProgram {
 
 /**
  * Sums `partial` ([splits, …], each slice as many elements as `outputShape`) into a new float32 tensor
- * of `outputShape`, times `scale` (1 for a plain sum). The caller keeps ownership of `partial`.
+ * of `outputShape`, times `scale` (1 for a plain sum), reading from element `offset` of `partial`
+ * (with splits = 1: a copy of one slice). The caller keeps ownership of `partial`.
  */
 export function splitKSum(
   backend: WebGPUBackend,
@@ -55,11 +56,14 @@ export function splitKSum(
   splits: number,
   outputShape: number[],
   scale = 1,
+  offset = 0,
 ): TensorInfo {
   const elements = outputShape.reduce((a, b) => a * b, 1);
-  const program = new SplitKSumProgram(outputShape, elements % 4 === 0 ? 4 : 1);
+  const vectorWidth = elements % 4 === 0 && offset % 4 === 0 ? 4 : 1;
+  const program = new SplitKSumProgram(outputShape, vectorWidth);
   return runProgram(backend, program, [partial], [
     { type: 'int32', data: [splits] },
     { type: 'float32', data: [scale] },
+    { type: 'int32', data: [offset / vectorWidth] },
   ]);
 }
