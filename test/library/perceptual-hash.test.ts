@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { analyseImage } from '../../core/library/analyse-image.ts';
 import { dctHash, differenceHash, greyResample, hammingDistance } from '../../core/library/perceptual-hash.ts';
-import { encodeImage, seededRandom, tempLibrary, writeImage } from '../helpers/index.ts';
+import { encodeImage, renderPixels, seededRandom, tempLibrary, writeImage } from '../helpers/index.ts';
 
 describe('perceptual hashes', () => {
   it('dHash has closed-form values for flat and monotone rows', () => {
@@ -52,6 +52,24 @@ describe('perceptual hashes', () => {
     expect(hammingDistance('0000000000000000', 'ffffffffffffffff')).toBe(64);
     expect(hammingDistance('8000000000000001', '0000000000000000')).toBe(2);
     expect(() => hammingDistance('abc', '0000000000000000')).toThrow(/16 hex/);
+  });
+
+  it('the same picture hashes alike in 16-bit, CMYK, greyscale and with an alpha channel', async () => {
+    const raw = renderPixels({ width: 64, height: 48, pattern: 'shapes', seed: 4 });
+    const image = () => sharp(raw, { raw: { width: 64, height: 48, channels: 3 } });
+    const reference = await analyseImage(await image().png().toBuffer());
+    const variants = [
+      await image().toColourspace('rgb16').png().toBuffer(),
+      await image().toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer(),
+      await image().greyscale().png().toBuffer(),
+      await image().ensureAlpha(1).webp({ lossless: true }).toBuffer(),
+    ];
+    for (const bytes of variants) {
+      const analysed = await analyseImage(bytes);
+      expect([analysed.width, analysed.height, analysed.thumbnail.width]).toEqual([64, 48, 64]);
+      expect(hammingDistance(analysed.phash, reference.phash)).toBeLessThanOrEqual(3);
+      expect(hammingDistance(analysed.dhash, reference.dhash)).toBeLessThanOrEqual(3);
+    }
   });
 
   it('near duplicates (rescaled, recompressed) are close; different photos are far', async () => {
