@@ -37,17 +37,17 @@ export interface IvfLayout {
 export async function buildIvf(vectors: Float32Array, dim: number, options: IvfOptions = {}): Promise<IvfLayout> {
   const n = vectors.length / dim;
   const lists = Math.max(1, Math.min(n, options.lists ?? Math.round(Math.sqrt(n))));
-  const probeCount = Math.min(lists, options.probes ?? Math.max(8, Math.round(lists * 0.03)));
-  // Centres from a sample (24 rows per list is plenty for a partition; recall, not the
+  const probeCount = Math.min(lists, options.probes ?? Math.max(6, Math.round(lists * 0.02)));
+  // Centres from a sample (16 rows per list is plenty for a partition; recall, not the
   // partition's quality, is what bench:knn checks).
   const random = seededRandom(3);
-  const sampleSize = Math.min(n, lists * 24);
+  const sampleSize = Math.min(n, lists * 16);
   const sample = new Float32Array(sampleSize * dim);
   for (let s = 0; s < sampleSize; s++) {
     const row = sampleSize === n ? s : Math.floor(random() * n);
     sample.set(vectors.subarray(row * dim, (row + 1) * dim), s * dim);
   }
-  const centres = kMeans(sample, dim, lists, { maxIterations: 6, random }).centroids;
+  const centres = kMeans(sample, dim, lists, { maxIterations: 5, random }).centroids;
   const nearest = await findNeighbours(vectors, centres, dim, 1, { threads: options.threads, signal: options.signal, mode: 'exact' }); // [N, 1]
   const counts = new Int32Array(lists + 1);
   for (let i = 0; i < n; i++) counts[nearest.indices[i]! + 1]! += 1;

@@ -4,6 +4,7 @@
  * "Web-scale k-means clustering"). Automatic k: the k with the best mean silhouette
  * (Rousseeuw 1987) on a sample, over k = 2…kMax.
  */
+import { knnSearch } from './knn.ts';
 
 export interface KMeansResult {
   k: number;
@@ -77,21 +78,15 @@ function seed(vectors: Float32Array, n: number, dim: number, k: number, random: 
   return centroids;
 }
 
-function assign(vectors: Float32Array, n: number, dim: number, centroids: Float32Array, k: number, assignments: Int32Array, similarities: Float32Array): number {
+function assign(vectors: Float32Array, n: number, dim: number, centroids: Float32Array, _k: number, assignments: Int32Array, similarities: Float32Array): number {
+  // Nearest centre of every row with the blocked kernel: [n, dim] × [k, dim]ᵀ → top-1.
+  const nearest = knnSearch(vectors, centroids, dim, 1);
   let changed = 0;
   for (let i = 0; i < n; i++) {
-    let best = -Infinity;
-    let bestC = 0;
-    for (let c = 0; c < k; c++) {
-      const s = dotRow(vectors, i, centroids, c, dim);
-      if (s > best) {
-        best = s;
-        bestC = c;
-      }
-    }
-    if (assignments[i] !== bestC) changed++;
-    assignments[i] = bestC;
-    similarities[i] = best;
+    const c = Math.max(0, nearest.indices[i]!);
+    if (assignments[i] !== c) changed++;
+    assignments[i] = c;
+    similarities[i] = nearest.scores[i]!;
   }
   return changed;
 }
