@@ -7,8 +7,8 @@
 //   stock   tfjs-backend-webgpu 4.22's own kernels
 //   filter  + our Conv2DBackpropFilter (core/ml/kernels/webgpu/conv2d-backprop-filter.ts)
 //   conv    + our Conv2DBackpropInput too
-//   all     every custom kernel (also per-channel Sum/Mean, and the fused batch-norm kernels, which
-//           only run where the model calls batchNormReluTraining)
+//   all     every custom kernel: also per-channel Sum/Mean and webgpu versions of core/ml's fused
+//           training batch norm (batch-norm.ts takes its fused path when they are registered)
 // and prints one JSON line per configuration, with a tf.profile of one step (GPU ms per kernel from
 // timestamp queries, dispatch count, wall ms) to see where time goes.
 //
