@@ -33,13 +33,14 @@ async function photos(count: number, options: { width?: number; height?: number;
 /** Counts files rows in a database another process is writing (0 until its schema exists). */
 function committedFiles(file: string): number {
   if (!fs.existsSync(file)) return 0;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  let db: Database.Database | undefined;
   try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
     return db.prepare('SELECT count(*) FROM files').pluck().get() as number;
   } catch {
-    return 0;
+    return 0; // not migrated yet, or busy for a moment: ask again
   } finally {
-    db.close();
+    db?.close();
   }
 }
 
@@ -144,7 +145,7 @@ describe('looktwice ingest', () => {
   });
 
   it('Ctrl-C (SIGINT) stops at a safe point with exit 130; the next run resumes', async () => {
-    const files = await photos(150, { width: 200, height: 150, pattern: 'noise' });
+    const files = await photos(150, { width: 320, height: 240, pattern: 'noise' });
     let interruptedAt = -1;
     const stopped = await runCli(['ingest', temp.photosDir, '--db', dbPath, '--json', '--concurrency', '1', '--batch-size', '4'], {
       onSpawn: (child) => when(() => committedFiles(dbPath) >= 4, () => {
@@ -163,7 +164,7 @@ describe('looktwice ingest', () => {
   });
 
   it('SIGKILL mid-ingest, then a rerun, gives the same catalogue as an uninterrupted run', async () => {
-    const files = await photos(150, { width: 200, height: 150, pattern: 'noise' });
+    const files = await photos(150, { width: 320, height: 240, pattern: 'noise' });
     fs.writeFileSync(path.join(temp.photosDir, 'album-1', 'bad.jpg'), 'not an image');
     let killedWith = -1;
     let killedChild: ChildProcess | undefined;
