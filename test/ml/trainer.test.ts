@@ -41,8 +41,8 @@ describe('SimCLR trainer', () => {
   it('learns: loss falls and kNN accuracy of h rises clearly above random init', async () => {
     const train = syntheticShapes(400, SIZE_PX, 1);
     const test = syntheticShapes(200, SIZE_PX, 2);
-    const steps = 200;
-    const trainer = new SimclrTrainer(tiny({ steps }));
+    const steps = 250;
+    const trainer = new SimclrTrainer(tiny({ steps, batchSize: 24 }));
     try {
       const knn = async (): Promise<number> => {
         const reference = await computeEmbeddings(trainer.model.encoder, train, { normalise: false });
