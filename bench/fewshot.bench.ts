@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { suggestForLabeling } from '../core/label/active-learning.ts';
-import { expectedCalibrationError, fitTemperature, temperatureForMeanConfidence } from '../core/label/calibration.ts';
+import { expectedCalibrationError, fitTemperature, shrinkTemperature, temperatureForMeanConfidence } from '../core/label/calibration.ts';
 import { crossValidate } from '../core/label/cross-validation.ts';
 import { accuracy, fitLinearProbe, predictLogits, predictProba, softmaxRows } from '../core/label/linear-probe.ts';
 import { randomInt, seededRandom, shuffleInPlace } from '../core/label/seeded-random.ts';
@@ -172,23 +172,32 @@ function runFeatureSet(set: FeatureSet): void {
   // Calibration, measured on the 10k test images: the product's temperature (mean confidence on
   // the unlabeled training images = CV accuracy) against plain NLL on out-of-fold logits.
   for (const k of PER_CLASS.filter((n) => n >= 5)) {
-    const rows = stratifiedRandom(set, k, 0);
-    const features = gather(set.train, set.dim, rows);
-    const labels = rows.map((r) => set.trainLabels[r]!);
-    const model = fitLinearProbe(features, set.dim, labels, { classCount: CLASSES, weightDecay: WEIGHT_DECAY });
-    const cv = crossValidate(features, set.dim, labels, CLASSES, { weightDecay: WEIGHT_DECAY })!;
-    const isLabeled = new Set(rows);
-    const unlabeled = Array.from({ length: set.trainLabels.length }, (_, i) => i).filter((i) => !isLabeled.has(i));
-    const temperature = temperatureForMeanConfidence(predictLogits(model, gather(set.train, set.dim, unlabeled)), CLASSES, cv.accuracy);
-    const nllTemperature = fitTemperature(cv.outOfFoldLogits, CLASSES, labels);
-    const logits = predictLogits(model, set.test);
-    const ece = (t: number) => Number(expectedCalibrationError(softmaxRows(logits.slice(), CLASSES, t), CLASSES, set.testLabels).toFixed(4));
-    print({
-      bench: 'fewshot:calibration', features: set.name, labels_per_class: k, cv_accuracy: Number(cv.accuracy.toFixed(4)),
-      test_accuracy: Number(accuracy(logits, CLASSES, set.testLabels).toFixed(4)),
-      temperature: Number(temperature.toFixed(3)), test_ece_uncalibrated: ece(1), test_ece_calibrated: ece(temperature),
-      nll_cv_temperature: Number(nllTemperature.toFixed(3)), test_ece_nll_cv: ece(nllTemperature),
-    });
+    const measured: Record<string, number[]> = {};
+    const add = (key: string, value: number) => (measured[key] ??= []).push(value);
+    for (let seed = 0; seed < SEEDS; seed++) {
+      const rows = stratifiedRandom(set, k, seed);
+      const features = gather(set.train, set.dim, rows);
+      const labels = rows.map((r) => set.trainLabels[r]!);
+      const model = fitLinearProbe(features, set.dim, labels, { classCount: CLASSES, weightDecay: WEIGHT_DECAY });
+      const cv = crossValidate(features, set.dim, labels, CLASSES, { weightDecay: WEIGHT_DECAY, maxIterations: 25 })!;
+      const isLabeled = new Set(rows);
+      const unlabeled = Array.from({ length: set.trainLabels.length }, (_, i) => i).filter((i) => !isLabeled.has(i));
+      const matched = temperatureForMeanConfidence(predictLogits(model, gather(set.train, set.dim, unlabeled)), CLASSES, cv.accuracy);
+      const temperature = shrinkTemperature(matched, k); // what ProbeService uses
+      const nllTemperature = fitTemperature(cv.outOfFoldLogits, CLASSES, labels);
+      const logits = predictLogits(model, set.test);
+      const ece = (t: number) => expectedCalibrationError(softmaxRows(logits.slice(), CLASSES, t), CLASSES, set.testLabels);
+      add('cv_accuracy', cv.accuracy);
+      add('test_accuracy', accuracy(logits, CLASSES, set.testLabels));
+      add('temperature', temperature);
+      add('test_ece_uncalibrated', ece(1));
+      add('test_ece_calibrated', ece(temperature));
+      add('test_ece_matched_unshrunk', ece(matched));
+      add('test_ece_nll_cv', ece(nllTemperature));
+    }
+    const line: Record<string, unknown> = { bench: 'fewshot:calibration', features: set.name, labels_per_class: k, seeds: SEEDS };
+    for (const [key, list] of Object.entries(measured)) line[key] = Number((list.reduce((a, b) => a + b, 0) / list.length).toFixed(4));
+    print(line);
   }
 
   // The shared/gpu/README.md protocol at 10 per class (Adam 500 steps, lr 1e-3, wd 1e-3, no class weights).

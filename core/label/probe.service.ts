@@ -8,7 +8,7 @@ import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import type { EmbeddingMatrix, EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import type { LabelsRepository } from '../store/labels.repository.ts';
 import { suggestForLabeling, type SuggestionPick } from './active-learning.ts';
-import { fitTemperature, temperatureForMeanConfidence } from './calibration.ts';
+import { fitTemperature, shrinkTemperature, temperatureForMeanConfidence } from './calibration.ts';
 import { crossValidate } from './cross-validation.ts';
 import { fitLinearProbe, predictLogits, softmaxRows, type LinearProbeModel } from './linear-probe.ts';
 
@@ -132,11 +132,15 @@ export class ProbeService {
     // Calibration needs held-out evidence: the CV accuracy. The temperature makes the mean
     // confidence on the unlabeled images equal to it (calibration.ts says why not plain NLL);
     // with no unlabeled image left, fall back to NLL on the out-of-fold logits; without CV, T = 1.
+    const smallestClass = Math.min(...set.classIds.map((_, c) => set.labels.filter((label) => label === c).length));
     const temperature = !crossValidation
       ? 1
-      : ids.length > 0
-        ? temperatureForMeanConfidence(logits, classCount, crossValidation.accuracy)
-        : fitTemperature(crossValidation.outOfFoldLogits, classCount, set.labels);
+      : shrinkTemperature(
+        ids.length > 0
+          ? temperatureForMeanConfidence(logits, classCount, crossValidation.accuracy)
+          : fitTemperature(crossValidation.outOfFoldLogits, classCount, set.labels),
+        smallestClass,
+      );
     const probabilities = softmaxRows(logits, classCount, temperature); // [K, C]
     let unsure = 0;
     const predictions = ids.map((imageId, k) => {
