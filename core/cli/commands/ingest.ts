@@ -63,7 +63,7 @@ export function formatIngestReport(report: IngestReport): string[] {
   const seconds = report.elapsedMs / 1000;
   const processed = report.added + report.updated + report.moved + report.failed.length;
   const lines = [
-    `${report.cancelled ? 'Stopped early' : 'Ingested'}: ${report.scanned} image files in ${report.roots.filter((r) => r.exists).length} folder(s), ${formatDuration(seconds)}` +
+    `${report.cancelled ? 'Stopped early' : 'Ingested'}: ${report.scanned} image files in ${report.roots.filter((r) => r.exists).length} folder(s), ${seconds < 10 ? `${seconds.toFixed(1)}s` : formatDuration(seconds)}` +
       (processed > 0 && seconds > 0 ? ` (${(processed / seconds).toFixed(1)} files/s read)` : ''),
     `  added ${report.added} · updated ${report.updated} · unchanged ${report.unchanged} · moved ${report.moved} · missing ${report.missing} · failed ${report.failed.length}`,
   ];
