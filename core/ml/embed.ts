@@ -48,6 +48,8 @@ export async function computeEmbeddings(
     });
     const rows = (await features.data()) as Float32Array;
     features.dispose();
+    // Give queued messages (cancel, API calls) a turn: on cpu/wasm data() resolves as a microtask.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     out.set(rows, first * dim);
     options.onBatch?.(first, rows);
     const done = first + count;

@@ -225,6 +225,9 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
         break;
       }
       const loss = await trainer.trainStep(images);
+      // On the cpu/wasm backends data() resolves as a microtask, so without this the loop never
+      // yields a macrotask turn: no IPC/HTTP message (cancel, stop, any API call) could arrive.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const { ratePerS, etaS } = meter.update(trainer.step, effective.steps);
       const imagesPerS = ratePerS === undefined ? undefined : ratePerS * Math.min(effective.batchSize, images.count);
       options.onStep?.({ step: trainer.step, stepsTotal: effective.steps, loss, learningRate: warmupCosine(trainer.step - 1, effective.steps, effective.warmupSteps, effective.learningRate), imagesPerS, etaS });
