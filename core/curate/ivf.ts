@@ -172,14 +172,16 @@ export async function ivfSearch(queries: Float32Array, base: Float32Array, dim: 
       scores[first * k + i] = result.scores[i]!;
     }
   };
-  if (ranges.length === 1) {
+  const searchHere = (): KnnResult => {
     place(searchIvfRows(reordered, new Float32Array(sharedQueries), dim, k, layout, 0, queryCount, selfPositions, (rows) => {
+      doneByRange.fill(0);
       doneByRange[0] = rows;
       report();
       if (options.signal?.aborted) throw new CancelledError();
     }), 0);
     return { k, indices, scores };
-  }
+  };
+  if (ranges.length === 1) return searchHere();
   const entry = fileURLToPath(new URL('./ivf-worker.ts', import.meta.url));
   const tsxApi = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
   const workers: Worker[] = [];
@@ -212,6 +214,10 @@ export async function ivfSearch(queries: Float32Array, base: Float32Array, dim: 
         else if (code !== 0) reject(new Error(`IVF worker stopped with code ${code}`));
       });
     })));
+  } catch (error) {
+    if (error instanceof CancelledError || options.signal?.aborted) throw error;
+    // Worker threads can be unavailable (e.g. a bundled build without tsx): same answer, one thread.
+    return searchHere();
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }

@@ -61,7 +61,13 @@ export async function findNeighbours(queries: Float32Array, base: Float32Array, 
     const result = knnSearch(queries, base, dim, k, { excludeSelf: options.excludeSelf, signal: options.signal, onBlock: report });
     return result;
   }
-  return knnParallel(queries, base, dim, k, threads, options, report);
+  try {
+    return await knnParallel(queries, base, dim, k, threads, options, report);
+  } catch (error) {
+    if (error instanceof CancelledError || options.signal?.aborted) throw error;
+    // Worker threads can be unavailable (e.g. a bundled build without tsx): same answer, one thread.
+    return knnSearch(queries, base, dim, k, { excludeSelf: options.excludeSelf, signal: options.signal, onBlock: report });
+  }
 }
 
 function shared(array: Float32Array): SharedArrayBuffer {
