@@ -40,6 +40,8 @@ let toastId = 0;
 export function toast(kind: Toast['kind'], message: string, timeoutMs = kind === 'error' ? 8000 : 4000): void {
   const id = ++toastId;
   app.toasts.push({ id, kind, message });
+  // A burst of actions should not bury the screen: keep the newest few.
+  if (app.toasts.length > 3) app.toasts.splice(0, app.toasts.length - 3);
   setTimeout(() => dismissToast(id), timeoutMs);
 }
 
