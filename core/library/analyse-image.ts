@@ -53,13 +53,51 @@ function formatName(metadata: Metadata): ImageFormatName | null {
   }
 }
 
-function decodeFailure(error: unknown, format: string): ImageRejectedError {
+/** The last bytes of the input (for telling a truncated file from other damage). */
+async function tail(input: Buffer | string, length: number): Promise<Buffer> {
+  if (Buffer.isBuffer(input)) return input.subarray(Math.max(0, input.length - length));
+  const handle = await fs.promises.open(input, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(length, size));
+    await handle.read(buffer, 0, buffer.length, size - buffer.length);
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a file of this format visibly stops before its end marker. */
+function looksTruncated(format: ImageFormatName, end: Buffer): boolean {
+  switch (format) {
+    // JPEG ends with EOI (FF D9), though some writers pad after it.
+    case 'jpeg': return !end.includes(Buffer.from([0xff, 0xd9]));
+    // PNG ends with an empty IEND chunk and its CRC.
+    case 'png': return !end.includes(Buffer.from('IEND', 'latin1'));
+    // GIF ends with the trailer byte 0x3B.
+    case 'gif': return end.at(-1) !== 0x3b;
+    default: return false;
+  }
+}
+
+/**
+ * The reason a decode failed, in words. libvips' own message can be lost when several images
+ * decode at once ("Unknown error"), so truncation is also checked from the file's last bytes.
+ */
+async function decodeFailure(error: unknown, format: ImageFormatName, input: Buffer | string): Promise<ImageRejectedError> {
   const message = ((error as Error).message ?? String(error)).split('\n')[0]!.trim();
   if (/premature end|truncat|unexpected end|end of (file|stream)|read error|Not enough data/i.test(message)) {
     return new ImageRejectedError(`truncated or corrupt ${format} data: ${message}`);
   }
   if (/exceeds pixel limit/i.test(message)) return new ImageRejectedError(`image is over the pixel limit: ${message}`);
-  return new ImageRejectedError(`cannot decode ${format} image: ${message}`);
+  let truncated = false;
+  try {
+    truncated = looksTruncated(format, await tail(input, 32));
+  } catch {
+    // the file is gone or unreadable now: keep libvips' message
+  }
+  if (truncated) return new ImageRejectedError(`truncated or corrupt ${format} data: the file ends before the image does (premature end)`);
+  return new ImageRejectedError(`cannot decode ${format} image: ${message || 'unknown error'}`);
 }
 
 /**
@@ -117,7 +155,7 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw decodeFailure(error, format);
+    throw await decodeFailure(error, format, input);
   }
   const { data, info } = decoded;
   const channels = info.channels as 1 | 2 | 3 | 4;

@@ -4,10 +4,11 @@
  * in test/cli/ingest-cli.test.ts, in a child process without root's permission bypass.)
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyseImage } from '../../core/library/analyse-image.ts';
+import { FileChangedError, readAndHash } from '../../core/library/read-file.ts';
 import { encodeImage, ingestFolder, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 
 let temp: TempLibrary;
@@ -138,6 +139,20 @@ describe('bad input', () => {
     const next = await ingestFolder(temp);
     expect(next).toMatchObject({ added: 1, failed: [] });
     expect(temp.library.db.prepare('SELECT count(*) FROM ingest_errors').pluck().get()).toBe(0);
+  });
+
+  it('a file appended to by another process while it is being read is caught by the read itself', async () => {
+    const file = path.join(temp.photosDir, 'recording.jpg');
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024 * 1024, 0xff)); // big enough for the read to take a while
+    const writer = spawn(process.execPath, ['-e', `const fs = require('fs'); const fd = fs.openSync(${JSON.stringify(file)}, 'a'); setInterval(() => fs.writeSync(fd, 'x'), 1);`], { stdio: 'ignore' });
+    try {
+      const initialSize = fs.statSync(file).size;
+      while (fs.statSync(file).size === initialSize) await new Promise((resolve) => setTimeout(resolve, 5));
+      const stat = fs.statSync(file);
+      await expect(readAndHash(file, { size: stat.size, mtimeMs: Math.trunc(stat.mtimeMs) })).rejects.toBeInstanceOf(FileChangedError);
+    } finally {
+      writer.kill('SIGKILL');
+    }
   });
 
   it('a folder that does not exist is reported; the other folders are still ingested', async () => {
