@@ -103,6 +103,9 @@ export interface FeatureView {
   grid: Uint8Array;
   chroma: [number, number];
   aspect: number;
+  /** A near-uniform frame (blank, lens cap): its hashes carry no information. */
+  uniform: boolean;
+  brightness: number;
 }
 
 /** Prepares one image's features for pair comparisons; null when it has no usable features. */
@@ -116,7 +119,12 @@ export function featureView(f: ImageFeatures | undefined, width: number, height:
     g += f.colour[i + 1]!;
     b += f.colour[i + 2]!;
   }
-  const total = r + g + b + 1e-6;
+  const cells = f.colour.length / 3;
+  // Chromaticity with a small floor, so near-black frames do not get arbitrary hues.
+  const floor = 0.02 * cells;
+  const total = r + g + b + 3 * floor;
+  r += floor;
+  g += floor;
   return {
     words: { d: hexToWords(f.dhash), dm: hexToWords(f.dhashMirror), p: hexToWords(f.phash), pm: hexToWords(f.phashMirror) },
     descriptor: f.descriptor,
@@ -124,12 +132,20 @@ export function featureView(f: ImageFeatures | undefined, width: number, height:
     grid: f.grid,
     chroma: [r / total, g / total],
     aspect: width / Math.max(1, height),
+    uniform: f.descriptor.every((v) => v === 0),
+    brightness: f.brightness ?? 0,
   };
 }
 
 /** The evidence about a pair; the crop check runs only when the cheap signals are undecided. */
 export function pairEvidence(a: FeatureView, b: FeatureView, embeddingCosine: number | null, t: NearDuplicateThresholds = NEAR_DUPLICATE_THRESHOLDS): PairEvidence {
   const dim = a.descriptor.length;
+  const colourDistance = Math.abs(a.chroma[0] - b.chroma[0]) + Math.abs(a.chroma[1] - b.chroma[1]);
+  if (a.uniform || b.uniform) {
+    // Blank frames hash alike whatever their colour: only the same colour and exposure match.
+    const same = a.uniform && b.uniform && colourDistance <= t.colourDistance / 4 && Math.abs(a.brightness - b.brightness) <= 8;
+    return { dhashBits: same ? 0 : 64, phashBits: same ? 0 : 64, descriptorCosine: same ? 1 : 0, colourDistance, cropCorrelation: null, embeddingCosine, mirrored: false };
+  }
   const direct = {
     dhashBits: hammingWords(a.words.d[0], a.words.d[1], b.words.d[0], b.words.d[1]),
     phashBits: hammingWords(a.words.p[0], a.words.p[1], b.words.p[0], b.words.p[1]),
@@ -142,7 +158,6 @@ export function pairEvidence(a: FeatureView, b: FeatureView, embeddingCosine: nu
   };
   const score = (o: typeof direct): number => o.descriptorCosine - (o.phashBits + o.dhashBits) / 128;
   const best = score(flipped) > score(direct) ? { ...flipped, mirrored: true } : { ...direct, mirrored: false };
-  const colourDistance = Math.abs(a.chroma[0] - b.chroma[0]) + Math.abs(a.chroma[1] - b.chroma[1]);
   const evidence: PairEvidence = { ...best, colourDistance, cropCorrelation: null, embeddingCosine };
   if (!isNearDuplicate(evidence, t) && colourDistance <= t.colourDistance && best.descriptorCosine >= t.cropCandidateCosine) {
     evidence.cropCorrelation = cropTolerantSimilarity(
@@ -332,6 +347,13 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
           }
         }
       }
+    }
+  }
+  // Blank frames have no descriptor to search by: compare them with each other directly.
+  const blanks = images.flatMap((entry, i) => (entry.view?.uniform ? [i] : []));
+  if (blanks.length <= 2000) {
+    for (let x = 0; x < blanks.length; x++) {
+      for (let y = x + 1; y < blanks.length; y++) candidates.add(blanks[x]! * count + blanks[y]!);
     }
   }
   for (const key of candidates) {

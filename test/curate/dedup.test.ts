@@ -63,6 +63,17 @@ describe('duplicates', () => {
     expect(groups[0]!.members.map((m) => path.basename(m)).sort()).toEqual(['a-copy.png', 'a.png', 'a.webp']);
   });
 
+  it('blank frames match only blank frames of the same colour', async () => {
+    temp = tempLibrary('looktwice-blank-');
+    await writeImage(path.join(temp.photosDir, 'black.png'), { width: 64, height: 48, pattern: 'solid', color: [0, 0, 0] });
+    await writeImage(path.join(temp.photosDir, 'black-large.png'), { width: 128, height: 96, pattern: 'solid', color: [1, 1, 1] });
+    await writeImage(path.join(temp.photosDir, 'white.png'), { width: 64, height: 48, pattern: 'solid', color: [255, 255, 255] });
+    await writeImage(path.join(temp.photosDir, 'red.png'), { width: 64, height: 48, pattern: 'solid', color: [200, 20, 20] });
+    await ingestFolder(temp);
+    const groups = await findDuplicateGroups(temp.library.db);
+    expect(groups.map((g) => g.members.map((m) => path.basename(m)).sort())).toEqual([['black-large.png', 'black.png']]);
+  });
+
   it('a group marked "keep all" does not come back, but the export view still sees it', async () => {
     temp = tempLibrary('looktwice-keepall-');
     const a = await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 120, height: 90, pattern: 'shapes', seed: 8 });
