@@ -44,9 +44,9 @@ export class SimclrModel {
     return includeHead ? [...this.encoder.parameters.list, ...this.head.parameters.list] : [...this.encoder.parameters.list];
   }
 
-  /** Current values of every parameter (and BN statistic), for a checkpoint. */
-  snapshot(includeHead = true): CheckpointTensor[] {
-    return this.parameters(includeHead).map((p) => ({ name: p.name, shape: p.variable.shape, values: p.variable.dataSync() as Float32Array }));
+  /** Current values of every parameter (and BN statistic), for a checkpoint (async: WebGPU cannot read synchronously). */
+  async snapshot(includeHead = true): Promise<CheckpointTensor[]> {
+    return Promise.all(this.parameters(includeHead).map(async (p) => ({ name: p.name, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array })));
   }
 
   /** Loads values by name; throws naming the first missing or mis-shaped tensor. */

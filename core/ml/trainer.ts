@@ -149,11 +149,11 @@ export class SimclrTrainer {
   }
 
   /** Saves everything needed to resume into `dir`. */
-  save(dir: string): void {
-    const tensors: CheckpointTensor[] = [
-      ...this.model.snapshot(true),
-      ...this.optimizer.stateVariables().map(({ name, variable }) => ({ name: `optimizer/${name}`, shape: variable.shape, values: variable.dataSync() as Float32Array })),
-    ];
+  async save(dir: string): Promise<void> {
+    const optimizerState = await Promise.all(
+      this.optimizer.stateVariables().map(async ({ name, variable }) => ({ name: `optimizer/${name}`, shape: variable.shape, values: (await variable.data()) as Float32Array })),
+    );
+    const tensors: CheckpointTensor[] = [...(await this.model.snapshot(true)), ...optimizerState];
     saveCheckpoint(dir, { step: this.step, config: this.config, random: this.random.snapshot(), optimizerIterations: this.optimizer.iterations, lastLoss: this.lastLoss }, tensors);
   }
 
@@ -232,9 +232,9 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
       const imagesPerS = ratePerS === undefined ? undefined : ratePerS * Math.min(effective.batchSize, images.count);
       options.onStep?.({ step: trainer.step, stepsTotal: effective.steps, loss, learningRate: warmupCosine(trainer.step - 1, effective.steps, effective.warmupSteps, effective.learningRate), imagesPerS, etaS });
       options.onProgress?.({ phase: 'train', done: trainer.step, total: effective.steps, ratePerS: imagesPerS, etaS, message: `loss ${loss.toFixed(4)}` });
-      if (options.checkpointDir && effective.checkpointEverySteps > 0 && trainer.step % effective.checkpointEverySteps === 0) trainer.save(options.checkpointDir);
+      if (options.checkpointDir && effective.checkpointEverySteps > 0 && trainer.step % effective.checkpointEverySteps === 0) await trainer.save(options.checkpointDir);
     }
-    if (options.checkpointDir) trainer.save(options.checkpointDir);
+    if (options.checkpointDir) await trainer.save(options.checkpointDir);
     const elapsedS = (performance.now() - startedMs) / 1000;
     const stepsDone = trainer.step - startStep;
     const result: TrainResult = {
