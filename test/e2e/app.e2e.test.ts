@@ -169,6 +169,8 @@ describe('Looktwice in Chromium against looktwice serve', () => {
     await page.keyboard.press('r');
     await expect.poll(() => fs.existsSync(copy)).toBe(false);
     await expect.poll(() => page.textContent('body')).toContain('Moved 1 file to the trash');
+    // The resolved group leaves the list.
+    await expect.poll(() => page.textContent('[data-testid=duplicate-group]').catch(() => '')).not.toContain('shapes-0 (copy).jpg');
     const trashed = fs.readdirSync(path.join(dir, 'xdg-data', 'Trash', 'files'));
     expect(trashed).toContain('shapes-0 (copy).jpg');
     expect(fs.existsSync(path.join(photos, 'shapes-0.jpg'))).toBe(true);
@@ -260,10 +262,22 @@ describe('Looktwice in Chromium against looktwice serve', () => {
     expect(files.length).toBe(shown);
   });
 
+  it('names a cluster, which becomes a class with its typical images labelled', async () => {
+    await go('clusters');
+    const card = page.locator('[data-testid=cluster-card]').first();
+    await card.locator('input').fill('favourites');
+    await card.locator('button[type=submit]').click();
+    await expect.poll(() => page.textContent('body')).toMatch(/"favourites" is now a class; \d+ typical images labelled/);
+    await expect.poll(() => card.textContent()).toContain('favourites');
+    await shot('13-clusters-named');
+    await go('label');
+    await expect.poll(() => page.textContent('[data-testid=class-list]')).toContain('favourites');
+  });
+
   it('switches to the light theme and raised no page errors', async () => {
     await go('library');
     await page.click('button[aria-label="Switch theme"]');
-    await shot('13-library-light');
+    await shot('14-library-light');
     expect(pageErrors).toEqual([]);
   });
 });
