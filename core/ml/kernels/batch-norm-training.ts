@@ -15,19 +15,27 @@ import { floatOffset, heap, type WasmBackend } from './wasm/wasm-backend.ts';
 export const BATCH_NORM_TRAINING = 'LooktwiceBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'LooktwiceBatchNormTrainingGrad';
 
-/** Per-channel mean and biased variance of rows × channels values (two passes, float64 sums). */
+/**
+ * Per-channel mean and biased variance of rows × channels values in one pass: float64 sums of
+ * values shifted by the first row (which keeps the sum-of-squares formula from cancelling).
+ */
 function statistics(memory: Float32Array, xAt: number, rows: number, channels: number, mean: Float64Array, variance: Float64Array): void {
-  mean.fill(0);
-  variance.fill(0);
-  for (let r = 0, i = xAt; r < rows; r++) for (let c = 0; c < channels; c++, i++) mean[c]! += memory[i]!;
-  for (let c = 0; c < channels; c++) mean[c] = mean[c]! / rows;
+  const shift = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) shift[c] = memory[xAt + c]!;
+  const sum = new Float64Array(channels);
+  const squares = new Float64Array(channels);
   for (let r = 0, i = xAt; r < rows; r++) {
     for (let c = 0; c < channels; c++, i++) {
-      const d = memory[i]! - mean[c]!;
-      variance[c]! += d * d;
+      const d = memory[i]! - shift[c]!;
+      sum[c]! += d;
+      squares[c]! += d * d;
     }
   }
-  for (let c = 0; c < channels; c++) variance[c] = variance[c]! / rows;
+  for (let c = 0; c < channels; c++) {
+    const m = sum[c]! / rows;
+    mean[c] = shift[c]! + m;
+    variance[c] = Math.max(0, squares[c]! / rows - m * m);
+  }
 }
 
 interface Views {
