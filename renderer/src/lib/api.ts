@@ -17,8 +17,14 @@ declare global {
   interface Window {
     /** Set by the Electron preload; absent in browser mode. */
     looktwice?: LooktwiceBridge;
+    /** Desktop-only helpers outside the contract (electron/desktop-shell.ts), feature-detected. */
+    looktwiceDesktop?: { pickFolders(): Promise<string[]> };
   }
 }
+
+/** The native folder picker in the desktop app; null in browser mode (type a path instead). */
+export const pickFolders: (() => Promise<string[]>) | null =
+  typeof window !== 'undefined' && window.looktwiceDesktop?.pickFolders ? () => window.looktwiceDesktop!.pickFolders() : null;
 
 /** An API call that failed, with the contract's error code and a message for the user. */
 export class ApiCallError extends Error {
