@@ -48,6 +48,8 @@ export function fromEngine(error: unknown): Error {
   const message = raw
     .replace(/run `looktwice train` and `looktwice embed` first/g, 'train a model and compute embeddings on the Train screen first')
     .replace(/with `looktwice label <class> <path…>`/g, 'on the Label screen')
+    .replace(/, or pass --force to replace it/g, ', or allow replacing it')
+    .replace(/it needs --mode copy \(not (\w+)\)/g, 'it needs copied files (not $1)')
     .replace(/`looktwice ([a-z]+)[^`]*`/g, (_match, command: string) => `the ${command} step`);
   const sentence = message.charAt(0).toUpperCase() + message.slice(1);
   return new ApiError('failed', /[.!?]$/.test(sentence) ? sentence : `${sentence}.`);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Progress } from '../common/progress.ts';
 import type { JobInfo, JobKind, JobRef, JobResult } from './contract.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, fromEngine } from './errors.ts';
 import type { EventHub } from './events.ts';
 
 /** What a job's work function receives. */
@@ -82,7 +82,7 @@ export class JobRunner {
           info.status = 'cancelled';
         } else {
           info.status = 'failed';
-          info.error = error instanceof Error ? error.message : String(error);
+          info.error = fromEngine(error).message;
           context.log('error', `${title} failed: ${info.error}`);
         }
       }
