@@ -142,6 +142,16 @@ console.log(JSON.stringify({
   bench: 'dedup-quality', method: 'looktwice-hashes', images: set.length, sources: truthGroups.size, ...dedup,
   ingestSeconds, dedupSeconds: (performance.now() - dedupStartedMs) / 1000, totalSeconds: (performance.now() - startedMs) / 1000,
 }));
+if (args.includes('--explain')) {
+  // Which copies ended up apart from their original's group.
+  const groupOfMember = new Map<string, number>();
+  groups.forEach((g, i) => g.members.forEach((m) => groupOfMember.set(m, i)));
+  for (const members of truthGroups.values()) {
+    const original = members[0]!;
+    const apart = members.filter((m) => groupOfMember.get(m) === undefined || groupOfMember.get(m) !== groupOfMember.get(original));
+    if (apart.length) process.stderr.write(`apart from ${path.basename(original)}: ${apart.map((m) => path.basename(m)).join(' ')}\n`);
+  }
+}
 const embeddingRun = new EmbeddingsRepository(library.db).latestRunWithEmbeddings();
 if (embeddingRun !== null) {
   const withEmbeddings = await findDuplicateGroups(library.db, { dataDir: library.dataDir, embeddingRunId: embeddingRun });

@@ -32,6 +32,26 @@ function sampleWindow(grid: Uint8Array, x0: number, y0: number, w: number, h: nu
   }
 }
 
+/**
+ * Frame fractions [x0, y0, w, h] of the windows indexed for crop candidates: two centre crops
+ * and the four corners at 80 %. A crop of an image lands near one of these windows' descriptors.
+ */
+export const CANDIDATE_WINDOWS: ReadonlyArray<readonly [number, number, number, number]> = [
+  [0.1, 0.1, 0.8, 0.8],
+  [0.175, 0.175, 0.65, 0.65],
+  [0, 0, 0.8, 0.8],
+  [0.2, 0, 0.8, 0.8],
+  [0, 0.2, 0.8, 0.8],
+  [0.2, 0.2, 0.8, 0.8],
+];
+
+/** The normalised descriptor of a window of a 32×32 grid (same form as the image descriptors). */
+export function windowDescriptor(grid: Uint8Array, x0: number, y0: number, w: number, h: number): Float32Array {
+  const window = new Float32Array(OUT_SIDE * OUT_SIDE);
+  sampleWindow(grid, x0, y0, w, h, window);
+  return normaliseDescriptor(window);
+}
+
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
