@@ -98,6 +98,7 @@ class Conv2DBackpropFilterGemmProgram implements WebGPUProgram {
   getUserCode(): string {
     const { tileM, tileN } = this.tile;
     const threads = this.workgroupSize[0] * this.workgroupSize[1];
+    const aLoads = (GEMM_TILE_K * tileM) / threads;
     // Loads: thread li stages column li % tileM of the A tile (rows li / tileM + p · 256/tileM) and
     // column li % tileN of the B tile, so its m → (r, c, ci) decoding is done once; consecutive
     // threads read consecutive ci (x) and co (dy).
@@ -126,26 +127,51 @@ class Conv2DBackpropFilterGemmProgram implements WebGPUProgram {
     let co = tileColumn + bColumn;
     let coInRange = co < gemmN;
 
-    var acc : array<vec4<f32>, 4>;
+    // The output pixels (batch, oh, ow) of this thread's A rows, decoded once and then advanced by
+    // GEMM_TILE_K per step with adds only (integer division is slow on GPUs).
+    var rowX : array<i32, ${aLoads}>;
+    var rowY : array<i32, ${aLoads}>;
+    var rowBatch : array<i32, ${aLoads}>;
     let kStart = split * uniforms.kTilesPerSplit * ${GEMM_TILE_K};
+    for (var p = 0; p < ${aLoads}; p++) {
+      let k = kStart + aRow + p * ${threads / tileM};
+      rowX[p] = k % uniforms.outWidth;
+      let nh = k / uniforms.outWidth;
+      rowY[p] = nh % uniforms.outHeight;
+      rowBatch[p] = nh / uniforms.outHeight;
+    }
+
+    var acc : array<vec4<f32>, 4>;
     for (var t = 0; t < uniforms.kTilesPerSplit; t++) {
       let k0 = kStart + t * ${GEMM_TILE_K};
-      for (var p = 0; p < ${(GEMM_TILE_K * tileM) / threads}; p++) {
+      for (var p = 0; p < ${aLoads}; p++) {
         let kk = aRow + p * ${threads / tileM};
         let k = k0 + kk;
         var a = 0.0;
         if (mInRange && k < uniforms.gemmK) {
-          let ow = k % uniforms.outWidth;
-          let nh = k / uniforms.outWidth;
-          let oh = nh % uniforms.outHeight;
-          let batch = nh / uniforms.outHeight;
-          let ih = oh * uniforms.strideHeight + filterRow - uniforms.padTop;
-          let iw = ow * uniforms.strideWidth + filterColumn - uniforms.padLeft;
+          let ih = rowY[p] * uniforms.strideHeight + filterRow - uniforms.padTop;
+          let iw = rowX[p] * uniforms.strideWidth + filterColumn - uniforms.padLeft;
           if (ih >= 0 && ih < uniforms.inHeight && iw >= 0 && iw < uniforms.inWidth) {
-            a = x[((batch * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
+            a = x[((rowBatch[p] * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + ci];
           }
         }
         tileA[kk * ${tileM} + aColumn] = a;
+        var ow = rowX[p] + ${GEMM_TILE_K};
+        var oh = rowY[p];
+        var batch = rowBatch[p];
+        loop {
+          if (ow < uniforms.outWidth) { break; }
+          ow -= uniforms.outWidth;
+          oh += 1;
+        }
+        loop {
+          if (oh < uniforms.outHeight) { break; }
+          oh -= uniforms.outHeight;
+          batch += 1;
+        }
+        rowX[p] = ow;
+        rowY[p] = oh;
+        rowBatch[p] = batch;
       }
       for (var p = 0; p < ${(GEMM_TILE_K * tileN) / threads}; p++) {
         let kk = bRow + p * ${threads / tileN};
