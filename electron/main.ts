@@ -11,6 +11,7 @@
  * The library lives in the same per-user folder the CLI uses (core/cli/args.ts userDataDir()).
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, shell, utilityProcess } from 'electron';
+import fs from 'node:fs';
 import path from 'node:path';
 import { API_METHODS, type LooktwiceApi } from '../core/api/contract.ts';
 import { resolveDbPath, userDataDir } from '../core/cli/args.ts';
@@ -19,6 +20,7 @@ import { DESKTOP_SHELL_METHODS, type DesktopShell } from './desktop-shell.ts';
 import { EngineHost, remoteApi, utilityProcessPort } from './engine/host.ts';
 import { registerContract, type SenderPolicy } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
+import { electronSqliteBindingPath } from './native-binding.ts';
 import { handleRequest, type MediaFile } from './protocol.ts';
 import { externalUrl, isNavigationAllowed, isPermissionAllowed, mainWindowOptions } from './window-options.ts';
 
@@ -52,11 +54,26 @@ function forwardEvent(name: string, payload: unknown): void {
   if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(EVENT_CHANNEL, name, payload);
 }
 
+/**
+ * The engine's environment: ours, plus — in development only — the Electron build of
+ * better-sqlite3 that `npm start` prepared (packaged apps have it rebuilt in place).
+ */
+function engineEnvironment(): NodeJS.ProcessEnv {
+  if (app.isPackaged || process.env.LOOKTWICE_SQLITE_BINDING) return { ...process.env };
+  const binding = electronSqliteBindingPath(app.getAppPath(), process.versions.electron, process.platform, process.arch);
+  if (!fs.existsSync(binding)) {
+    log(`no ${binding}: run \`npm start\` (or node bin/run-ts.mjs build/electron-native.ts) to prepare better-sqlite3 for Electron`);
+    return { ...process.env };
+  }
+  return { ...process.env, LOOKTWICE_SQLITE_BINDING: binding };
+}
+
 function startEngine(): EngineHost {
   let startFailure: string | null = null;
   const child = utilityProcess.fork(path.join(__dirname, 'engine.cjs'), ['--db', dbPath], {
     serviceName: 'Looktwice engine',
     stdio: 'inherit',
+    env: engineEnvironment(),
   });
   const host = new EngineHost(utilityProcessPort(child), {
     onEvent: forwardEvent,
@@ -67,7 +84,10 @@ function startEngine(): EngineHost {
     onUnexpectedExit: (code, wasReady) => {
       if (!wasReady) {
         // It never started (e.g. the library cannot be opened): restarting would fail again.
-        dialog.showErrorBox('Looktwice could not open its library', `${startFailure ?? `The engine exited with code ${code}.`}\n\nLibrary: ${dbPath}`);
+        const hint = !app.isPackaged && /NODE_MODULE_VERSION|better_sqlite3/.test(startFailure ?? '')
+          ? '\n\nDevelopment: `npm start` prepares better-sqlite3 for Electron (it needs internet the first time).'
+          : '';
+        dialog.showErrorBox('Looktwice could not open its library', `${startFailure ?? `The engine exited with code ${code}.`}\n\nLibrary: ${dbPath}${hint}`);
         app.exit(1);
         return;
       }

@@ -41,7 +41,10 @@ export function openLibrary(dbPath: string, options: { readonly?: boolean } = {}
   }
   let db: Db;
   try {
-    db = new Database(resolved, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    // LOOKTWICE_SQLITE_BINDING: the desktop app in development (`npm start`) points at a
+    // better-sqlite3 build for Electron's ABI, leaving node_modules' Node build to the CLI.
+    const nativeBinding = process.env.LOOKTWICE_SQLITE_BINDING;
+    db = new Database(resolved, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (error) {
     throw new Error(`cannot open the library database ${resolved}: ${(error as Error).message}`);
   }

@@ -10,6 +10,7 @@ import { EngineRuntime, type EngineService } from '../../electron/engine/runtime
 import { childProcessPort, EngineHost, remoteApi } from '../../electron/engine/host.ts';
 import { parseEngineMessage, parseHostMessage, type EngineMessage } from '../../electron/engine/messages.ts';
 import { dawnFlagsFromEnvironment } from '../../electron/engine/gpu.ts';
+import { electronSqliteBindingPath } from '../../electron/native-binding.ts';
 import { API_METHODS, type ImagePage, type JobInfo, type JobRef, type LibraryInfo } from '../../core/api/contract.ts';
 import { handleRequest } from '../../electron/protocol.ts';
 import type { MediaFile } from '../../electron/protocol.ts';
@@ -154,8 +155,8 @@ describe('the engine entry in a child process (real service, real SQLite)', () =
   const cleanups: Array<() => void> = [];
   afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
 
-  function startEngine(args: string[], exits: Array<{ code: number | null; wasReady: boolean }> = [], fatals: string[] = []) {
-    const child = fork(ENTRY, args, { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  function startEngine(args: string[], exits: Array<{ code: number | null; wasReady: boolean }> = [], fatals: string[] = [], env: NodeJS.ProcessEnv = process.env) {
+    const child = fork(ENTRY, args, { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -262,5 +263,27 @@ describe('the engine entry in a child process (real service, real SQLite)', () =
     const unknown = await handleRequest(new Request(`looktwice://app/thumbnails/${'f'.repeat(64)}`), { rendererDir: temp.dir, media });
     expect(unknown.status).toBe(404);
     expect(await host.stop('test', 10_000)).toMatchObject({ clean: true });
+  });
+
+  it('opens the library with the better-sqlite3 build named by LOOKTWICE_SQLITE_BINDING (how `npm start` gives the engine its Electron build)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looktwice-engine-binding-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // Here the Node build stands in for the Electron one: the point is that the named file is loaded.
+    const nodeBuild = path.resolve('node_modules/better-sqlite3/build/Release/better_sqlite3.node');
+    const good = startEngine(['--db', path.join(dir, 'a.db')], [], [], { ...process.env, LOOKTWICE_SQLITE_BINDING: nodeBuild });
+    await good.host.ready;
+    expect(await good.host.call('getLibrary', [])).toMatchObject({ ok: true });
+    await good.host.stop('test', 10_000);
+
+    const fatals: string[] = [];
+    const missing = path.join(dir, 'no-such-binding.node');
+    const bad = startEngine(['--db', path.join(dir, 'b.db')], [], fatals, { ...process.env, LOOKTWICE_SQLITE_BINDING: missing });
+    await expect(bad.host.ready).rejects.toThrow(/exited/);
+    expect(fatals.join('\n')).toContain('no-such-binding.node');
+  });
+
+  it('names the Electron build per Electron version, OS and CPU', () => {
+    expect(electronSqliteBindingPath('/repo', '41.7.1', 'linux', 'x64')).toBe(path.join('/repo', 'node_modules', '.cache', 'looktwice-electron', 'better_sqlite3-electron-41.7.1-linux-x64.node'));
+    expect(() => electronSqliteBindingPath('/repo', '../../x', 'linux', 'x64')).toThrow(/not an Electron version/);
   });
 });
