@@ -6,7 +6,8 @@
  *      at equal resolution, since a PNG of a JPEG adds no detail);
  *   3. richest metadata: more EXIF facts (camera, date, GPS, other tags);
  *   4. original over edited: no "copy"/"edited"/"(1)"-style name, no editing-software tag;
- *   5. older file (modification time), then shorter path, then alphabetical — so the choice is stable.
+ *   5. older file (modification time, if seconds apart), then shorter path, then alphabetical —
+ *      so the choice is stable.
  */
 import path from 'node:path';
 
@@ -91,13 +92,14 @@ const CRITERIA: Criterion[] = [
   },
   {
     name: 'age',
-    compare: (a, b) => b.mtimeMs - a.mtimeMs,
+    // Within a couple of seconds the order is that of a copy command, not of editing.
+    compare: (a, b) => (Math.abs(b.mtimeMs - a.mtimeMs) < 2000 ? 0 : b.mtimeMs - a.mtimeMs),
     explain: () => 'oldest file',
   },
   {
     name: 'path',
     compare: (a, b) => b.path.length - a.path.length || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0),
-    explain: () => 'identical copies: shortest path',
+    explain: () => 'otherwise equal: shortest path',
   },
 ];
 
