@@ -59,6 +59,8 @@ describe('electron-builder configuration', () => {
     expect(config.mac?.target).toEqual(['dmg']);
     expect(config.win?.target).toEqual(['nsis']);
     expect(config.npmRebuild).toBe(true);
+    expect(config.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, onlyLoadAppFromAsar: true });
+    expect(config.asar).toBe(true);
     expect(config.publish).toBeNull();
   });
 
