@@ -55,14 +55,15 @@ class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
   shaderKey: string;
   private readonly tile: GemmTile;
 
-  constructor(outputShape: number[], m: number, n: number) {
+  /** Strides are compile-time constants (1 or 2 in practice): the divisibility tests fold away. */
+  constructor(outputShape: number[], m: number, n: number, private readonly strides: [number, number]) {
     this.outputShape = outputShape;
     this.tile = chooseGemmTile(n);
     this.workgroupSize = this.tile.workgroupSize;
     const rowTiles = ceilDiv(m, this.tile.tileM);
     const rowTilesY = Math.min(rowTiles, MAX_TILE_ROWS_PER_DIMENSION);
     this.dispatch = [ceilDiv(n, this.tile.tileN), rowTilesY, ceilDiv(rowTiles, rowTilesY)];
-    this.shaderKey = `looktwice_conv2dBackpropInputGemm_${this.tile.tileM}x${this.tile.tileN}`;
+    this.shaderKey = `looktwice_conv2dBackpropInputGemm_${this.tile.tileM}x${this.tile.tileN}_s${strides.join('x')}`;
   }
 
   getUserCode(): string {
@@ -72,6 +73,7 @@ class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
     const lanes = (this.workgroupSize[0] * this.workgroupSize[1]) / GEMM_TILE_K; // 16
     const rowsPerThread = tileM / lanes;
     const columnsPerThread = tileN / lanes;
+    const [strideHeight, strideWidth] = this.strides;
     return `
   ${gemmTileDeclarationsWgsl(strideA, strideB)}
 
@@ -112,9 +114,9 @@ class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
         let yNumerator = rowY[p] + uniforms.padTop - filterRow;
         let xNumerator = rowX[p] + uniforms.padLeft - filterColumn;
         if (kInRange && rowBatch[p] >= 0 && yNumerator >= 0 && xNumerator >= 0 &&
-            yNumerator % uniforms.strideHeight == 0 && xNumerator % uniforms.strideWidth == 0) {
-          let oh = yNumerator / uniforms.strideHeight;
-          let ow = xNumerator / uniforms.strideWidth;
+            yNumerator % ${strideHeight} == 0 && xNumerator % ${strideWidth} == 0) {
+          let oh = yNumerator / ${strideHeight};
+          let ow = xNumerator / ${strideWidth};
           if (oh < uniforms.outHeight && ow < uniforms.outWidth) {
             a = dy[((rowBatch[p] * uniforms.outHeight + oh) * uniforms.outWidth + ow) * uniforms.outChannels + co];
           }
@@ -189,7 +191,10 @@ function conv2DBackpropInputGemm(
     m,
     k,
   ].map((value) => ({ type: 'int32' as const, data: [value] }));
-  const program = new Conv2DBackpropInputGemmProgram([info.batchSize, info.inHeight, info.inWidth, info.inChannels], m, n);
+  const program = new Conv2DBackpropInputGemmProgram([info.batchSize, info.inHeight, info.inWidth, info.inChannels], m, n, [
+    info.strideHeight,
+    info.strideWidth,
+  ]);
   return runProgram(backend, program, [dy, filter], uniforms);
 }
 
