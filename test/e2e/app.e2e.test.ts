@@ -228,10 +228,13 @@ describe('Looktwice in Chromium against looktwice serve', () => {
       await page.click('[data-testid=grid-tile] >> nth=0');
       await page.keyboard.press('Control+a');
       await expect.poll(() => page.textContent('[data-testid=selection-bar]')).toContain('3 selected');
+      expect(await page.locator('[data-testid=grid-tile][aria-selected=true]').count()).toBe(3);
       await page.click(`[data-testid=selection-bar] button:has-text("${name}")`);
       await expect.poll(() => page.textContent('body')).toContain('Labelled 3 images');
     }
     await page.click('text=Clear filters');
+    await expect.poll(() => page.locator('[data-testid=selection-bar]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid=grid-tile] >> text=sky').count()).toBeGreaterThanOrEqual(3);
     await shot('10-library-labelled');
 
     await go('label');
