@@ -306,6 +306,13 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       settings.onProgress?.({ phase: 'export:write', done: k + 1, total, message: image.sourcePath });
     }
     if (hardlinkFellBack) warnings.push('some files could not be hard-linked (another disk?) and were copied instead');
+    // A huge near-duplicate group (chained look-alikes) must stay in one split, which skews them.
+    const groupSizes = new Map<number, number>();
+    for (const image of plan.images) if (image.group !== null) groupSizes.set(image.group, (groupSizes.get(image.group) ?? 0) + 1);
+    const largestGroup = Math.max(0, ...groupSizes.values());
+    if (plan.images.length >= 20 && largestGroup > 0.1 * plan.images.length) {
+      warnings.push(`one duplicate group holds ${largestGroup} of ${plan.images.length} images and must stay in one split, so the split proportions are off; review it with \`looktwice dedup\` or export with --dedup`);
+    }
 
     const splits = emptyCounts();
     const classes: Record<string, number> = {};
