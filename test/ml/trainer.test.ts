@@ -63,7 +63,8 @@ describe('SimCLR trainer', () => {
     } finally {
       trainer.dispose();
     }
-  });
+    // ~30 s of CPU; the generous limit is for a machine shared with other jobs.
+  }, 600_000);
 
   it('keeps the number of tensors and bytes flat across steps (no leaks)', async () => {
     const data = syntheticShapes(64, SIZE_PX, 3);
