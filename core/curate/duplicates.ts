@@ -64,9 +64,13 @@ export const NEAR_DUPLICATE_THRESHOLDS = {
   /** …or same colours and a crop window correlating at least this (checked when cosine ≥ cropCandidateCosine). */
   cropCorrelation: 0.95,
   cropCandidateCosine: 0.3,
-  /** Or: embedding cosine at least this and descriptor cosine at least embeddingDescriptorCosine. */
+  /**
+   * Or: same colours, embedding cosine at least this — raised to the library's own 99.9 %
+   * quantile of random-pair cosines, so a weak or collapsed model cannot merge everything — and
+   * descriptor cosine at least embeddingDescriptorCosine.
+   */
   embeddingCosine: 0.95,
-  embeddingDescriptorCosine: 0.6,
+  embeddingDescriptorCosine: 0.75,
 };
 export type NearDuplicateThresholds = typeof NEAR_DUPLICATE_THRESHOLDS;
 
@@ -182,8 +186,32 @@ export function isNearDuplicate(e: PairEvidence, t: NearDuplicateThresholds = NE
   const sameColours = e.colourDistance <= t.colourDistance;
   if (sameColours && e.descriptorCosine >= t.descriptorCosine) return true;
   if (sameColours && e.cropCorrelation !== null && e.cropCorrelation >= t.cropCorrelation) return true;
-  if (e.embeddingCosine !== null && e.embeddingCosine >= t.embeddingCosine && e.descriptorCosine >= t.embeddingDescriptorCosine) return true;
+  if (sameColours && e.embeddingCosine !== null && e.embeddingCosine >= t.embeddingCosine && e.descriptorCosine >= t.embeddingDescriptorCosine) return true;
   return false;
+}
+
+/**
+ * The `quantile` of cosine similarity between random pairs of rows (up to 20,000 pairs, fixed
+ * seed): how similar unrelated images look to this model.
+ */
+export function randomPairQuantile(vectors: Float32Array, dim: number, quantile: number): number {
+  const n = vectors.length / dim;
+  if (n < 2) return -1;
+  let state = 12345;
+  const next = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 4294967296;
+  };
+  const pairs = Math.min(20_000, (n * (n - 1)) / 2);
+  const values = new Float64Array(pairs);
+  for (let p = 0; p < pairs; p++) {
+    const a = Math.floor(next() * n);
+    let b = Math.floor(next() * (n - 1));
+    if (b >= a) b++;
+    values[p] = dot(vectors, a * dim, vectors, b * dim, dim);
+  }
+  values.sort();
+  return values[Math.min(pairs - 1, Math.floor(quantile * pairs))]!;
 }
 
 interface ImageEntry {
@@ -250,6 +278,7 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
         const i = indexOfImage.get(imageId);
         if (i !== undefined) embeddingRows![i] = row;
       });
+      thresholds.embeddingCosine = Math.max(thresholds.embeddingCosine, randomPairQuantile(matrix.vectors, matrix.dim, 0.999));
     }
   }
 
