@@ -6,6 +6,7 @@ import { ingestFolder, tempLibrary, writeImage, type TempLibrary } from '../help
 import { findDuplicateGroups } from '../../core/curate/duplicates.ts';
 import { applyRemovals, keepAll, undoLastApply } from '../../core/curate/dedup.service.ts';
 import { moveToTrash, restoreFile } from '../../core/curate/trash.ts';
+import { EmbeddingsRepository } from '../../core/store/embeddings.repository.ts';
 
 let temp: TempLibrary | undefined;
 afterEach(() => {
@@ -61,6 +62,17 @@ describe('duplicates', () => {
     expect(groups[0]!.kind).toBe('exact');
     expect(groups[0]!.similarity).toBe(1);
     expect(groups[0]!.members.map((m) => path.basename(m)).sort()).toEqual(['a-copy.png', 'a.png', 'a.webp']);
+  });
+
+  it('a collapsed model (every embedding alike) does not merge different photos', async () => {
+    temp = tempLibrary('looktwice-collapsed-');
+    for (const seed of [11, 12, 13, 14, 15]) await writeImage(path.join(temp.photosDir, `p${seed}.jpg`), { width: 96, height: 72, pattern: 'shapes', seed });
+    await ingestFolder(temp);
+    const db = temp.library.db;
+    const runId = Number(db.prepare("INSERT INTO runs (status, config_json, backend, device) VALUES ('completed', '{}', 'cpu', 'cpu')").run().lastInsertRowid);
+    const ids = db.prepare('SELECT id FROM images').pluck().all() as number[];
+    new EmbeddingsRepository(db).upsertMany(runId, ids.map((imageId) => ({ imageId, vector: Float32Array.from([1, 0, 0, 0]) })));
+    expect(await findDuplicateGroups(db)).toEqual([]);
   });
 
   it('blank frames match only blank frames of the same colour', async () => {
