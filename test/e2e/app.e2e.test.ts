@@ -277,10 +277,22 @@ describe('Looktwice in Chromium against looktwice serve', () => {
     await expect.poll(() => page.textContent('[data-testid=class-list]')).toContain('favourites');
   });
 
+  it('curates everything in one job and lists each step under Activity', async () => {
+    await go('library');
+    await page.click('[data-testid=curate-all]');
+    await expect.poll(() => page.textContent('body'), { timeout: 120_000 }).toContain('Curating the library — done.');
+    await page.click('[data-testid=activity-toggle]');
+    const log = page.locator('[role=log]');
+    await expect.poll(() => log.textContent()).toContain('Pipeline: train: using the trained model of run 1');
+    expect(await log.textContent()).toMatch(/Pipeline: flags: \d+ images flagged/);
+    await shot('14-activity');
+    await page.click('[data-testid=activity-toggle]');
+  });
+
   it('switches to the light theme and raised no page errors', async () => {
     await go('library');
     await page.click('button[aria-label="Switch theme"]');
-    await shot('14-library-light');
+    await shot('15-library-light');
     expect(pageErrors).toEqual([]);
   });
 });

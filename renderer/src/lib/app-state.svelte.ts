@@ -33,6 +33,10 @@ export const app = $state({
   /** The last data areas that changed. */
   changed: [] as string[],
   loadError: null as string | null,
+  /** Recent log lines from jobs (files that failed, notes), newest last. */
+  log: [] as Array<{ level: 'info' | 'warn' | 'error'; message: string; at: string }>,
+  /** Warnings and errors not yet seen in the activity panel. */
+  unseenProblems: 0,
 });
 
 let toastId = 0;
@@ -117,6 +121,11 @@ export function connectEvents(): void {
   client.on('progress', ({ jobId, progress }) => {
     const job = app.jobs.find((j) => j.jobId === jobId);
     if (job) job.progress = progress;
+  });
+  client.on('log', (line) => {
+    app.log.push(line);
+    if (app.log.length > 200) app.log.splice(0, app.log.length - 200);
+    if (line.level !== 'info') app.unseenProblems++;
   });
   client.on('libraryChanged', ({ what }) => {
     app.changed = what;
