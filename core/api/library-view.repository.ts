@@ -52,6 +52,20 @@ export class LibraryViewRepository {
     })();
   }
 
+  /** Flags the user dismissed, as "imageId:kind". */
+  dismissedFlags(): Set<string> {
+    const rows = this.db.prepare('SELECT image_id, kind FROM flag_dismissals').all() as Array<{ image_id: number; kind: string }>;
+    return new Set(rows.map((row) => `${row.image_id}:${row.kind}`));
+  }
+
+  /** Remembers that the user judged these flags fine. */
+  dismissFlags(pairs: ReadonlyArray<{ imageId: number; kind: FlagKind }>): void {
+    const insert = this.db.prepare('INSERT OR IGNORE INTO flag_dismissals (image_id, kind) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const pair of pairs) insert.run(pair.imageId, pair.kind);
+    })();
+  }
+
   /** Drops flags of these kinds from these images (the user judged them fine). */
   removeFlags(imageIds: readonly number[], kinds: readonly FlagKind[]): void {
     this.db

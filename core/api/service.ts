@@ -86,8 +86,6 @@ export class LooktwiceService implements LooktwiceApi {
   private duplicateGroups: CoreDuplicateGroup[] | null = null;
   /** Whether quality flags were computed in this session (they are derived, not stored). */
   private flagsReady = false;
-  /** Flags the user dismissed in this session, as "imageId:kind". */
-  private readonly dismissedFlags = new Set<string>();
   /** Scores behind the flags (sharpness, brightness, …) per image, for the detail panel. */
   private flagScores = new Map<number, Record<string, number>>();
 
@@ -671,9 +669,10 @@ export class LooktwiceService implements LooktwiceApi {
   /** Puts computed flags (minus dismissed ones) into the read model. */
   private storeFlags(flags: readonly ImageFlags[]): number {
     const known = new Set<string>(FLAG_KINDS);
+    const dismissed = this.view.dismissedFlags();
     const rows = flags.map((f) => ({
       imageId: f.imageId,
-      kinds: f.flags.filter((kind) => known.has(kind) && !this.dismissedFlags.has(`${f.imageId}:${kind}`)) as FlagKind[],
+      kinds: f.flags.filter((kind) => known.has(kind) && !dismissed.has(`${f.imageId}:${kind}`)) as FlagKind[],
     }));
     this.view.setFlags(rows);
     this.flagScores = new Map(flags.map((f) => [f.imageId, f.scores]));
@@ -709,18 +708,12 @@ export class LooktwiceService implements LooktwiceApi {
     const imageIds = requireIntArray(p.imageIds, 'imageIds');
     const kinds: readonly FlagKind[] = p.kind === undefined ? FLAG_KINDS : [oneOf(p.kind, 'kind', FLAG_KINDS)];
     const current = this.view.flagsOf(imageIds);
-    let dismissed = 0;
-    for (const imageId of imageIds) {
-      const had = current.get(imageId) ?? [];
-      for (const kind of kinds) {
-        if (!had.includes(kind)) continue;
-        this.dismissedFlags.add(`${imageId}:${kind}`);
-        dismissed++;
-      }
-    }
+    const pairs = imageIds.flatMap((imageId) => kinds.filter((kind) => (current.get(imageId) ?? []).includes(kind)).map((kind) => ({ imageId, kind })));
+    // Stored, so the flag stays dismissed when flags are computed again (or the app restarts).
+    this.view.dismissFlags(pairs);
     this.view.removeFlags(imageIds, kinds);
     this.changed('flags');
-    return { dismissed };
+    return { dismissed: pairs.length };
   }
 
   async findSimilar(params: { imageId: number; k?: number }): Promise<SimilarImage[]> {

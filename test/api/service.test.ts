@@ -124,6 +124,27 @@ describe('LooktwiceService', () => {
     expect((await service.clearLabels({ imageIds: [ids[0]!] })).cleared).toBe(1);
   });
 
+  it('flags quality and keeps a dismissed flag dismissed after a restart', async () => {
+    const { jobId } = await service.computeFlags();
+    expect((await service.jobs.wait(jobId)).status).toBe('completed');
+    const tiny = await service.listImages({ flag: 'tiny' });
+    expect(tiny.total).toBe(6); // 80 x 60 px photos are too small to train on
+    const target = tiny.items[0]!;
+    expect(target.flags).toContain('tiny');
+    expect(await service.dismissFlags({ imageIds: [target.id], kind: 'tiny' })).toEqual({ dismissed: 1 });
+    expect((await service.listImages({ flag: 'tiny' })).total).toBe(5);
+    // A new service on the same library (the app restarted) computes flags again.
+    const again = LooktwiceService.open(temp.dbPath);
+    try {
+      const rerun = await again.computeFlags();
+      await again.jobs.wait(rerun.jobId);
+      expect((await again.listImages({ flag: 'tiny' })).items.map((image) => image.id)).not.toContain(target.id);
+      expect((await again.getFilterOptions()).flags.find((f) => f.kind === 'tiny')?.count).toBe(5);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('explains what is missing when the probe has no embeddings', async () => {
     await expect(service.runProbe()).rejects.toMatchObject({ message: expect.stringContaining('Train screen') });
   });
