@@ -16,7 +16,7 @@ import os from 'node:os';
 import usearch from 'usearch';
 import { knnSearch, normaliseRows } from '../core/curate/knn.ts';
 import { findNeighbours } from '../core/curate/neighbours.ts';
-import { ivfSearch } from '../core/curate/ivf.ts';
+import { ivfParameters, ivfSearch } from '../core/curate/ivf.ts';
 import { seededRandom } from '../core/curate/kmeans.ts';
 
 const args = process.argv.slice(2);
@@ -89,8 +89,7 @@ const print = (line: Record<string, unknown>): void => console.log(JSON.stringif
 for (const kind of ['clustered', 'random'] as const) {
   const vectors = dataset(kind, n, 2);
   const run = await timed(() => ivfSearch(vectors, vectors, dim, k, { excludeSelf: true, threads }));
-  const lists = Math.round(Math.sqrt(n));
-  const probes = Math.max(8, Math.round(lists * 0.03));
+  const { lists, probes } = ivfParameters(n);
   const r = recall(vectors, run.value, k, Math.min(recallQueries, n), false);
   print({ method: 'ivf-js', data: kind, n, lists, probes, seconds: run.seconds, cpuSeconds: run.cpuSeconds, uncontendedSeconds: run.cpuSeconds / threads, recallAt10: r });
   const scale = (1_000_000 / n) ** 1.5;

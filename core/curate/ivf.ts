@@ -18,7 +18,7 @@ import { findNeighbours } from './neighbours.ts';
 export interface IvfOptions {
   /** Number of lists (default round(√N)). */
   lists?: number;
-  /** Lists searched per list (default max(8, 4 % of the lists)). */
+  /** Lists probed per query (default max(6, 2 % of the lists)). */
   probes?: number;
   threads?: number;
   signal?: AbortSignal;
@@ -33,11 +33,16 @@ export interface IvfLayout {
   probeCount: number;
 }
 
+/** The lists and probes used for `rows` base rows: √N lists, 2 % of them (at least 6) probed. */
+export function ivfParameters(rows: number, options: Pick<IvfOptions, 'lists' | 'probes'> = {}): { lists: number; probes: number } {
+  const lists = Math.max(1, Math.min(rows, options.lists ?? Math.round(Math.sqrt(rows))));
+  return { lists, probes: Math.min(lists, options.probes ?? Math.max(6, Math.round(lists * 0.02))) };
+}
+
 /** Partitions rows into lists by k-means (centres trained on a sample). */
 export async function buildIvf(vectors: Float32Array, dim: number, options: IvfOptions = {}): Promise<IvfLayout> {
   const n = vectors.length / dim;
-  const lists = Math.max(1, Math.min(n, options.lists ?? Math.round(Math.sqrt(n))));
-  const probeCount = Math.min(lists, options.probes ?? Math.max(6, Math.round(lists * 0.02)));
+  const { lists, probes: probeCount } = ivfParameters(n, options);
   // Centres from a sample (16 rows per list is plenty for a partition; recall, not the
   // partition's quality, is what bench:knn checks).
   const random = seededRandom(3);
