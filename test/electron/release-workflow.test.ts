@@ -10,7 +10,7 @@ const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): 
 interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; shell?: string }
 interface Workflow {
   on: Record<string, unknown>;
-  jobs: Record<string, { 'runs-on': string; needs?: string; if?: string; strategy?: { matrix: { include: Array<{ os: string; artifacts: string }> } }; steps: Step[] }>;
+  jobs: Record<string, { 'runs-on': string; needs?: string; if?: string; strategy?: { matrix: { include: Array<{ os: string; artifacts: string; chromium: string }> } }; steps: Step[] }>;
 }
 
 const workflow = yaml.load(fs.readFileSync('.github/workflows/release.yml', 'utf8')) as Workflow;
@@ -28,6 +28,8 @@ describe('release workflow', () => {
     expect(oses.some((os) => os.startsWith('macos'))).toBe(true);
     expect(oses.some((os) => os.startsWith('windows'))).toBe(true);
     expect(workflow.jobs.installers!['runs-on']).toBe('${{ matrix.os }}');
+    // The renderer tests need a Chromium; each runner names its preinstalled Chrome.
+    for (const entry of include) expect(entry.chromium, entry.os).toMatch(/chrome/i);
   });
 
   it('installs, checks, tests the shell, builds installers and uploads exactly the targets', () => {
