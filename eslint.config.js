@@ -13,7 +13,7 @@ const noElectronOrDom = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'dist-electron/**', 'release/**', '.gpu-kit/**', 'renderer/dist/**', 'test-artifacts/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'dist-electron/**', 'release/**', '.gpu-kit/**', 'renderer/dist/**', 'test-artifacts/**', '.looktwice-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],

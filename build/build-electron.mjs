@@ -3,6 +3,7 @@
 //   preload.cjs  electron/preload.ts       (sandboxed preload: must be one CommonJS file)
 //   engine.cjs   electron/engine/entry.ts  (utility process: library service, training)
 //   icon.png     build/icons/512x512.png   (window icon on Linux/Windows)
+//   heic-worker.mjs core/library/heic-worker.mjs (HEIC decoding worker, beside engine.cjs)
 // Our TypeScript (electron/ and the core/ it imports) is bundled; npm packages stay external and
 // load from node_modules at run time (inside the asar, native ones from app.asar.unpacked), so
 // native addons and tfjs's self-registering backends are never rewritten by the bundler.
@@ -47,4 +48,7 @@ await Promise.all([
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: path.join(outDir, 'preload.cjs'), platform: 'browser', target: 'chrome120', external: ['electron'] }),
 ]);
 fs.copyFileSync(path.join(root, 'build/icons/512x512.png'), path.join(outDir, 'icon.png'));
+// The HEIC decoder runs in a plain-JS worker resolved beside the module that starts it (the
+// engine bundle), so it travels as a file next to engine.cjs.
+fs.copyFileSync(path.join(root, 'core/library/heic-worker.mjs'), path.join(outDir, 'heic-worker.mjs'));
 console.log(`built ${outRel}/: ${fs.readdirSync(outDir).sort().join(', ')}`);

@@ -35,8 +35,8 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
 
 describe('build-electron', () => {
-  it('writes main, preload and engine bundles and the window icon', () => {
-    for (const file of ['main.cjs', 'preload.cjs', 'engine.cjs', 'icon.png']) expect(fs.existsSync(path.join(OUT, file)), file).toBe(true);
+  it('writes main, preload and engine bundles, the HEIC worker beside the engine, and the window icon', () => {
+    for (const file of ['main.cjs', 'preload.cjs', 'engine.cjs', 'heic-worker.mjs', 'icon.png']) expect(fs.existsSync(path.join(OUT, file)), file).toBe(true);
   });
 
   it('main and engine load only built-ins, electron and production dependencies', () => {
