@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ingestFolder, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
+import { ingestFolder, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 import { findDuplicateGroups } from '../../core/curate/duplicates.ts';
 import { applyRemovals, keepAll, undoLastApply } from '../../core/curate/dedup.service.ts';
 import { moveToTrash, restoreFile } from '../../core/curate/trash.ts';
@@ -165,5 +165,35 @@ describe('removal and undo', () => {
     expect(result.method).toBe('quarantine');
     expect(result.note).toMatch(/quarantine/);
     expect(result.moved).toHaveLength(1);
+  });
+});
+
+describe('dedup CLI', () => {
+  it('ingest → dedup → --apply --quarantine → --undo → --keep-all, all through the real CLI', async () => {
+    temp = tempLibrary('looktwice-dedup-cli-');
+    const a = await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 160, height: 120, pattern: 'shapes', seed: 21 });
+    await sharp(a).resize(80).jpeg({ quality: 80 }).toFile(path.join(temp.photosDir, 'a-small.jpg'));
+    await writeImage(path.join(temp.photosDir, 'b.jpg'), { width: 160, height: 120, pattern: 'shapes', seed: 22 });
+    const bytes = fs.readFileSync(path.join(temp.photosDir, 'a-small.jpg'));
+    temp.library.close();
+    const db = ['--db', temp.dbPath];
+    expect((await runCli(['ingest', temp.photosDir, ...db, '--json'])).code).toBe(0);
+    const listed = await runCli(['dedup', ...db, '--json']);
+    expect(listed.code).toBe(0);
+    const { groups } = JSON.parse(listed.stdout) as { groups: Array<{ kind: string; keep: string; members: string[]; similarity: number; why: string }> };
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ kind: 'near', keep: path.join(temp.photosDir, 'a.jpg') });
+    expect(groups[0]!.why).toMatch(/highest resolution \(160×120 vs 80×60\)/);
+    const quarantine = path.join(temp.dir, 'quarantine');
+    const applied = await runCli(['dedup', '--apply', '--quarantine', quarantine, ...db, '--json']);
+    expect(JSON.parse(applied.stdout)).toMatchObject({ method: 'quarantine', moved: [{ from: path.join(temp.photosDir, 'a-small.jpg'), to: path.join(quarantine, 'a-small.jpg') }], errors: [] });
+    expect(JSON.parse((await runCli(['dedup', ...db, '--json'])).stdout)).toEqual({ groups: [] });
+    const undone = await runCli(['dedup', '--undo', ...db, '--json']);
+    expect(JSON.parse(undone.stdout).restored).toHaveLength(1);
+    expect(fs.readFileSync(path.join(temp.photosDir, 'a-small.jpg')).equals(bytes)).toBe(true);
+    expect((await runCli(['dedup', '--keep-all', path.join(temp.photosDir, 'a.jpg'), ...db])).code).toBe(0);
+    expect(JSON.parse((await runCli(['dedup', ...db, '--json'])).stdout)).toEqual({ groups: [] });
+    const wrong = await runCli(['dedup', '--undo', '--apply', ...db]);
+    expect(wrong.code).toBe(2);
   });
 });

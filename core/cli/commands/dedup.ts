@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { findDuplicateGroups } from '../../curate/duplicates.ts';
-import { applyRemovals, undoLastApply } from '../../curate/dedup.service.ts';
+import { applyRemovals, keepAll, undoLastApply } from '../../curate/dedup.service.ts';
 import { trashLocation } from '../../curate/trash.ts';
 import { openLibrary } from '../../store/db.ts';
 import { COMMON_OPTIONS, parse, resolveDbPath } from '../args.ts';
@@ -15,6 +15,7 @@ import { ProgressBar } from '../progress-bar.ts';
 const usage = `usage: looktwice dedup [--db PATH] [--json] [--only exact|near] [--hashes-only]
        looktwice dedup --apply [--to-trash | --quarantine DIR] [--only exact|near]
        looktwice dedup --undo
+       looktwice dedup --keep-all PATH
 
 Finds exact duplicates (same bytes, or same decoded pixels) and near duplicates (re-encodes,
 resizes, crops, brightness edits, flips), using perceptual hashes and a crop-tolerant pixel
@@ -27,6 +28,8 @@ and says why.
   --quarantine DIR   ... into DIR instead
   --undo             put back the files of the last --apply (never overwriting: a file that now
                      exists at the old path makes the restored one "name (restored).ext")
+  --keep-all PATH    these are not duplicates to me: forget the group containing PATH (it is
+                     not suggested again while its members stay the same)
   --only KIND        only exact or only near groups
   --hashes-only      ignore embeddings even if a trained model produced them
   --json             one JSON document on stdout`;
@@ -44,12 +47,13 @@ export const dedupCommand: Command = {
       undo: { type: 'boolean', default: false },
       only: { type: 'string' },
       'hashes-only': { type: 'boolean', default: false },
+      'keep-all': { type: 'string' },
     }, false);
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return 0;
     }
-    if (values.apply && values.undo) throw new UsageError('--apply and --undo cannot be combined');
+    if ([values.apply, values.undo, values['keep-all'] !== undefined].filter(Boolean).length > 1) throw new UsageError('choose one of --apply, --undo and --keep-all');
     if (values.quarantine !== undefined && values['to-trash']) throw new UsageError('choose --to-trash or --quarantine DIR, not both');
     if ((values.quarantine !== undefined || values['to-trash']) && !values.apply) throw new UsageError('--to-trash/--quarantine only make sense with --apply');
     if (values.only !== undefined && values.only !== 'exact' && values.only !== 'near') throw new UsageError(`--only must be exact or near, got "${values.only}"`);
@@ -74,6 +78,15 @@ export const dedupCommand: Command = {
         onProgress: bar.update,
       })).filter((g) => values.only === undefined || g.kind === values.only);
       bar.done();
+      if (values['keep-all'] !== undefined) {
+        const target = path.resolve(values['keep-all']);
+        const group = groups.find((g) => g.members.includes(target));
+        if (!group) throw new UsageError(`${target} is in no duplicate group`);
+        keepAll(library.db, group);
+        if (values.json) io.stdout.write(`${JSON.stringify({ keptAll: group.members })}\n`);
+        else io.stdout.write(`kept all ${group.members.length} photos of the group of ${target}; it will not be suggested again\n`);
+        return 0;
+      }
       if (values.apply) {
         const result = applyRemovals(library.db, groups, {
           method: values.quarantine !== undefined ? 'quarantine' : 'trash',
