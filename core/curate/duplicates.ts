@@ -399,7 +399,12 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
       for (let y = x + 1; y < blanks.length; y++) candidates.add(blanks[x]! * count + blanks[y]!);
     }
   }
+  let checked = 0;
   for (const key of candidates) {
+    if (++checked % 2000 === 0) {
+      throwIfCancelled(options.signal);
+      options.onProgress?.({ phase: 'curate:compare', done: checked, total: candidates.size });
+    }
     const a = Math.floor(key / count);
     const b = key % count;
     if (exactOnly.find(a) === exactOnly.find(b)) continue;
