@@ -346,7 +346,9 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
   }
 
   const need = count - picks.length;
-  const poolSize = Math.min(total, input.poolSize ?? Math.max(10 * need, 500));
+  // The uncertain pool: 10 candidates per pick, at least 500, but never more than the uncertain
+  // half of a small library (else k-means would also hand out picks from confident groups).
+  const poolSize = Math.min(total, input.poolSize ?? Math.max(10 * need, Math.min(500, Math.ceil(total / 2))));
   const pool = Array.from({ length: total }, (_, i) => i)
     .filter((i) => !chosen.has(i))
     .sort((a, b) => uncertainty[b]! - uncertainty[a]! || a - b)
@@ -366,7 +368,9 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
       distance: pickDistance(index),
       predictedClass: top1[index]!,
       confidence: p1,
-      reason: `the probe is unsure: ${className(top1[index]!)} ${percent(p1)}${versus}` + (group.size > 1 ? ` (stands for ${group.size} similar unsure images)` : ''),
+      reason: (p1 >= 0.9
+        ? `the probe says ${className(top1[index]!)} ${percent(p1)}${versus}, but no label covers this group yet`
+        : `the probe is unsure: ${className(top1[index]!)} ${percent(p1)}${versus}`) + (group.size > 1 ? ` (stands for ${group.size} similar images)` : ''),
     });
   }
   return picks;
