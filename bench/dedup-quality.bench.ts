@@ -10,7 +10,7 @@
  * (hashes only; with embeddings when --embeddings-from DB is given) and for a dHash-only baseline.
  * With --calibrate it also prints the distance/similarity distributions used to set thresholds.
  *
- *   npm run bench:dedup-quality [-- --calibrate] [--out DIR] [--db PATH]
+ *   npm run bench:dedup-quality [-- --calibrate] [--out DIR] [--db PATH] [--approximate] [--explain]
  * With --db the library is kept: train and embed on it, rerun, and a second line reports
  * dedup with embeddings.
  */
@@ -136,10 +136,12 @@ for (const item of set) truthGroups.set(item.group, [...(truthGroups.get(item.gr
 const truth = pairsOfGroups([...truthGroups.values()]);
 
 const dedupStartedMs = performance.now();
-const groups = await findDuplicateGroups(library.db, { dataDir: library.dataDir, embeddingRunId: false });
+// --approximate: candidates from IVF instead of exact search, as libraries above ~14k images get.
+const neighbourMode = args.includes('--approximate') ? 'approximate' as const : 'auto' as const;
+const groups = await findDuplicateGroups(library.db, { dataDir: library.dataDir, embeddingRunId: false, neighbourMode });
 const dedup = score(pairsOfGroups(groups.map((g) => g.members)), truth);
 console.log(JSON.stringify({
-  bench: 'dedup-quality', method: 'looktwice-hashes', images: set.length, sources: truthGroups.size, ...dedup,
+  bench: 'dedup-quality', method: 'looktwice-hashes', neighbourMode, images: set.length, sources: truthGroups.size, ...dedup,
   ingestSeconds, dedupSeconds: (performance.now() - dedupStartedMs) / 1000, totalSeconds: (performance.now() - startedMs) / 1000,
 }));
 if (args.includes('--explain')) {

@@ -83,6 +83,8 @@ export interface FindDuplicatesOptions {
   embeddingRunId?: number | false;
   /** Neighbours examined per image (default 8). */
   neighbours?: number;
+  /** How candidates are searched: 'auto' (exact, IVF for large libraries), 'exact', 'approximate'. */
+  neighbourMode?: 'auto' | 'exact' | 'approximate';
   thresholds?: Partial<NearDuplicateThresholds>;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
@@ -352,9 +354,9 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
   };
   if (count > 1) {
     const identity = (row: number): number => row;
-    const direct = await findNeighbours(descriptors, descriptors, dim, k, { excludeSelf: true, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours' });
+    const direct = await findNeighbours(descriptors, descriptors, dim, k, { excludeSelf: true, mode: options.neighbourMode, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours' });
     addCandidates(direct.indices, identity, identity);
-    const flips = await findNeighbours(mirrored, descriptors, dim, k, { excludeSelf: true, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-mirrored' });
+    const flips = await findNeighbours(mirrored, descriptors, dim, k, { excludeSelf: true, mode: options.neighbourMode, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-mirrored' });
     addCandidates(flips.indices, identity, identity);
     // Crops: each image's descriptor against descriptors of windows of the others.
     const windowCount = CANDIDATE_WINDOWS.length;
@@ -365,7 +367,7 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
       CANDIDATE_WINDOWS.forEach(([x0, y0, w, h], wi) => windows.set(windowDescriptor(grid, x0, y0, w, h), (i * windowCount + wi) * dim));
     });
     for (const queries of [descriptors, mirrored]) {
-      const crops = await findNeighbours(queries, windows, dim, k, { signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-crops' });
+      const crops = await findNeighbours(queries, windows, dim, k, { mode: options.neighbourMode, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-crops' });
       addCandidates(crops.indices, identity, (row) => Math.floor(row / windowCount));
     }
     if (embeddingRows && embeddingVectors) {
@@ -379,7 +381,7 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
       }
       if (rows > 1) {
         const kEmbedding = Math.min(k, rows - 1);
-        const result = await findNeighbours(packed, packed, embeddingDim, kEmbedding, { excludeSelf: true, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-embeddings' });
+        const result = await findNeighbours(packed, packed, embeddingDim, kEmbedding, { excludeSelf: true, mode: options.neighbourMode, signal: options.signal, onProgress: options.onProgress, phase: 'curate:neighbours-embeddings' });
         for (let r = 0; r < rows; r++) {
           for (let j = 0; j < kEmbedding; j++) {
             const neighbour = result.indices[r * kEmbedding + j]!;

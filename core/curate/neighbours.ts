@@ -26,8 +26,12 @@ export interface NeighbourOptions {
   mode?: 'auto' | 'exact' | 'approximate';
 }
 
-/** Above this many multiply-adds (≈ 60k × 60k × 128) exact search takes minutes: use IVF. */
-export const APPROXIMATE_ABOVE_WORK = 5e11;
+/**
+ * Above this many multiply-adds (≈ 14k × 14k × 256, about half a minute of CPU) use IVF. Near
+ * duplicates are nearly the same vector, so they share or neighbour a list: IVF keeps them even
+ * where its recall of far neighbours is low (bench:dedup-quality -- --approximate checks this).
+ */
+export const APPROXIMATE_ABOVE_WORK = 5e10;
 
 // Workers run TypeScript through tsx: Node 20 loads a worker's entry before `--import` hooks
 // apply, so a small CommonJS bootstrap registers tsx and then imports the real entry.
