@@ -17,7 +17,7 @@
  * saves the SimCLR embeddings (format: bench/lib/fashion-mnist.ts) for bench:fewshot.
  *
  *   npm run bench:fmnist -- [--minutes 60 | --steps N] [--arch resnet-small|resnet18] [--batch 128]
- *                           [--backend auto] [--out .looktwice-tmp/fmnist-embeddings/simclr] [--skip-baselines]
+ *                           [--backend auto] [--out .looktwice-tmp/fmnist-embeddings/simclr] [--skip-baselines | --skip-raw-pixels]
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,7 @@ const { values: args } = parseArgs({
     data: { type: 'string', default: FASHION_MNIST_DIR },
     out: { type: 'string', default: path.join(DEFAULT_EMBEDDINGS_DIR, 'simclr') },
     'skip-baselines': { type: 'boolean', default: false },
+    'skip-raw-pixels': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
   },
 });
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   const testImages = asTrainingImages(testSplit);
   const common = { backend: backend.backend, device: backend.device, load_average: round(os.loadavg()[0]!, 1) };
 
-  if (!args['skip-baselines']) {
+  if (!args['skip-baselines'] && !args['skip-raw-pixels']) {
     const toFloat = (split: FashionMnistSplit) => Float32Array.from(split.pixels, (v) => v / 255);
     evaluate('raw-pixels', toFloat(trainSplit), toFloat(testSplit), trainSplit.height * trainSplit.width, trainSplit, testSplit, common);
   }
