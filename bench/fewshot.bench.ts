@@ -13,7 +13,7 @@
  * (Adam, 500 steps, wd 1e-3) at 10 per class for comparison with its table, and how long a
  * retrain takes for thousands of labels. Prints JSON lines.
  *
- *   npm run bench:fewshot [-- --seeds 3] [--embeddings DIR] [--fmnist DIR] [--quick]
+ *   npm run bench:fewshot [-- --seeds 3] [--embeddings DIR] [--fmnist DIR] [--quick] [--skip-raw]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     embeddings: { type: 'string', default: DEFAULT_EMBEDDINGS_DIR },
     fmnist: { type: 'string', default: FASHION_MNIST_DIR },
     quick: { type: 'boolean', default: false },
+    'skip-raw': { type: 'boolean', default: false },
   },
 });
 const SEEDS = Number(values.seeds);
@@ -233,9 +234,11 @@ function retrainTiming(set: FeatureSet): void {
   }
 }
 
-const raw = rawPixels();
-retrainTiming(raw);
-runFeatureSet(raw);
+if (!values['skip-raw']) {
+  const raw = rawPixels();
+  retrainTiming(raw);
+  runFeatureSet(raw);
+}
 for (const set of savedSets()) {
   retrainTiming(set);
   runFeatureSet(set);
