@@ -91,11 +91,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (server && server.exitCode === null) {
+    // Ctrl-C lets running jobs reach a safe point; on a loaded machine that can take a while,
+    // and a second signal quits at once — as it does for a user pressing Ctrl-C twice.
+    const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    const escalate = setTimeout(() => server.kill('SIGINT'), 30_000);
+    await exited;
+    clearTimeout(escalate);
   }
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+}, 90_000);
 
 afterEach(async (context) => {
   // A failed step leaves a picture of what the user would have seen.
