@@ -5,8 +5,7 @@
  * underFolderRange().
  */
 import path from 'node:path';
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.ts';
+import { CachedStatementsRepository } from './repository.ts';
 
 /**
  * The range [low, high) of paths strictly under `folder`, for `path > low AND path < high`:
@@ -54,20 +53,7 @@ function toFileRow(row: RawFileRow): FileRow {
   return { id: row.id, path: row.path, folderId: row.folder_id, imageId: row.image_id, size: row.size, mtimeMs: row.mtime_ms, status: row.status };
 }
 
-export class FilesRepository {
-  /** Prepared once per SQL text: preparing is a large share of a small statement's cost. */
-  private readonly statements = new Map<string, Statement>();
-
-  constructor(private readonly db: Db) {}
-
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
+export class FilesRepository extends CachedStatementsRepository {
 
   // ── folders ──
 

@@ -3,9 +3,8 @@
  * "in the library" while at least one files row with status 'present' points to it; rows of
  * images whose every path is gone stay, so embeddings and labels survive a move or a re-add.
  */
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.ts';
 import { underFolderRange } from './files.repository.ts';
+import { CachedStatementsRepository } from './repository.ts';
 
 /** What ingest learns about one content (the columns of `images`, minus id/created_at). */
 export interface NewImage {
@@ -90,20 +89,7 @@ export interface LibraryStats {
   ingestErrors: number;
 }
 
-export class ImagesRepository {
-  /** Prepared once per SQL text: preparing is a large share of a small statement's cost. */
-  private readonly statements = new Map<string, Statement>();
-
-  constructor(private readonly db: Db) {}
-
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
+export class ImagesRepository extends CachedStatementsRepository {
 
   byId(id: number): ImageRow | undefined {
     const row = this.sql('SELECT * FROM images WHERE id = ?').get(id) as RawImageRow | undefined;

@@ -2,9 +2,8 @@
  * Files that could not be ingested, with a reason a person can act on. A row is cleared when
  * its file later ingests fine, or when the file is gone from a folder that was scanned again.
  */
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './db.ts';
 import { underFolderRange } from './files.repository.ts';
+import { CachedStatementsRepository } from './repository.ts';
 
 export interface IngestErrorRow {
   path: string;
@@ -14,20 +13,7 @@ export interface IngestErrorRow {
   at: string;
 }
 
-export class IngestErrorsRepository {
-  /** Prepared once per SQL text: preparing is a large share of a small statement's cost. */
-  private readonly statements = new Map<string, Statement>();
-
-  constructor(private readonly db: Db) {}
-
-  private sql(text: string): Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
+export class IngestErrorsRepository extends CachedStatementsRepository {
 
   record(error: { path: string; reason: string; size: number | null; mtimeMs: number | null }): void {
     this
