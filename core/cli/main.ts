@@ -43,6 +43,11 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     fullIo.stderr.write(`looktwice: unknown command "${name}"\n\n${help()}\n`);
     return 2;
   }
+  // Every command's `--help`/`-h` prints its usage here, before any option parsing.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    fullIo.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
   if (!io?.signal) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -28,10 +28,6 @@ export const acceptCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, 'min-confidence': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     if (positionals.length !== 1) throw new UsageError('give exactly one class name');
     if (values['min-confidence'] === undefined) throw new UsageError('--min-confidence is required');
     const minConfidence = finiteNumber('min-confidence', values['min-confidence'], 1);

@@ -22,10 +22,6 @@ export const classesCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parse(argv, COMMON_OPTIONS, false);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const classes = new LabelsService(new LabelsRepository(library.db)).listClasses();

@@ -29,10 +29,6 @@ export const clusterCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, 'no-map': { type: 'boolean', default: false } }, false);
-    if (values.help) {
-      io.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const method = values.method ?? 'kmeans';
     if (method !== 'kmeans' && method !== 'density') throw new UsageError(`--method must be kmeans or density, got "${method}"`);
     const k = values.k === undefined || values.k === 'auto' ? 'auto' : positiveInt('k', values.k, 2);

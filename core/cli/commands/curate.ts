@@ -164,10 +164,6 @@ export const curateCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, CURATE_OPTIONS);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     if (positionals.length === 0) throw new UsageError('give at least one folder to curate');
     trainOptionsFrom(values); // report bad training options before any work
     const bar = new ProgressBar(io.stderr);

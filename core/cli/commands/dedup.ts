@@ -49,10 +49,6 @@ export const dedupCommand: Command = {
       'hashes-only': { type: 'boolean', default: false },
       'keep-all': { type: 'string' },
     }, false);
-    if (values.help) {
-      io.stdout.write(`${usage}\n`);
-      return 0;
-    }
     if ([values.apply, values.undo, values['keep-all'] !== undefined].filter(Boolean).length > 1) throw new UsageError('choose one of --apply, --undo and --keep-all');
     if (values.quarantine !== undefined && values['to-trash']) throw new UsageError('choose --to-trash or --quarantine DIR, not both');
     if ((values.quarantine !== undefined || values['to-trash']) && !values.apply) throw new UsageError('--to-trash/--quarantine only make sense with --apply');

@@ -35,10 +35,6 @@ export const embedCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, OPTIONS, false);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     let backend;
     try {

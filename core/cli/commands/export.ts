@@ -63,10 +63,6 @@ export const exportCommand: Command = {
       resize: { type: 'string' },
       force: { type: 'boolean', default: false },
     }, false);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     if (!values.out) throw new UsageError('--out DIR is required');
     const format = values.format as ExportFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);

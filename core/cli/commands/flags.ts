@@ -24,10 +24,6 @@ export const flagsCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, all: { type: 'boolean', default: false } }, false);
-    if (values.help) {
-      io.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {

@@ -89,10 +89,6 @@ export const ingestCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, INGEST_OPTIONS);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     if (positionals.length === 0) throw new UsageError('give at least one folder to ingest');
     const bar = new ProgressBar(io.stderr);
     const options = ingestOptionsFrom(values, io, bar);

@@ -30,10 +30,6 @@ export const labelCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, clear: { type: 'boolean', default: false } });
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const service = new LabelsService(new LabelsRepository(library.db));

@@ -24,10 +24,6 @@ export const mapCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, 'fit-sample': { type: 'string' } }, false);
-    if (values.help) {
-      io.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {

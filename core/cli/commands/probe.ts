@@ -33,10 +33,6 @@ export const probeCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, 'unsure-below': { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' } }, false);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const unsureBelow = finiteNumber('unsure-below', values['unsure-below'], 0.5);
     if (unsureBelow < 0 || unsureBelow > 1) throw new UsageError('--unsure-below must be between 0 and 1');
     const weightDecay = finiteNumber('weight-decay', values['weight-decay'], 1e-2);

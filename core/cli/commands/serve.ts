@@ -22,10 +22,6 @@ export const serveCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, port: { type: 'string' }, host: { type: 'string' } }, false);
-    if (values.help) {
-      io.stdout.write(`${usage}\n`);
-      return 0;
-    }
     const dbPath = resolveDbPath(values.db, io.env);
     const port = values.port === undefined ? 0 : positiveInt('port', values.port, 0);
     const host = values.host ?? '127.0.0.1';

@@ -22,10 +22,6 @@ export const similarCommand: Command = {
   usage,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, k: { type: 'string' } });
-    if (values.help) {
-      io.stdout.write(`${usage}\n`);
-      return 0;
-    }
     if (positionals.length !== 1) throw new UsageError('give exactly one photo path');
     const k = positiveInt('k', values.k, 10);
     const library = openLibrary(resolveDbPath(values.db, io.env));

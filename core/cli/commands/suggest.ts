@@ -27,10 +27,6 @@ export const suggestCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, n: { type: 'string' }, seed: { type: 'string' } }, false);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     const count = positiveInt('n', values.n, 20);
     const seed = finiteNumber('seed', values.seed, 0);
     const library = openLibrary(resolveDbPath(values.db, io.env));

@@ -59,10 +59,6 @@ export const trainCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, OPTIONS, false);
-    if (values.help) {
-      io.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
     let backend;
