@@ -93,3 +93,8 @@ export function categoryRgb(index: number): [number, number, number] {
   };
   return [Math.round(channel(h + 1 / 3) * 255), Math.round(channel(h) * 255), Math.round(channel(h - 1 / 3) * 255)];
 }
+
+/** How far a job's progress is, 0..1, or null while its total is unknown. */
+export function progressFraction(progress: { done: number; total: number | null } | null | undefined): number | null {
+  return progress?.total ? Math.min(1, progress.done / progress.total) : null;
+}
