@@ -24,7 +24,7 @@ import { EmbeddingsRepository } from '../core/store/embeddings.repository.ts';
 import { ingestFolders } from '../core/library/ingest.service.ts';
 import { NEAR_DUPLICATE_THRESHOLDS, featureView, findDuplicateGroups, isNearDuplicate, pairEvidence, type PairEvidence } from '../core/curate/duplicates.ts';
 import { ensureFeatures } from '../core/curate/features.service.ts';
-import { hamming } from '../core/curate/hashes.ts';
+import { hammingDistance as hamming } from '../core/library/perceptual-hash.ts';
 import { UnionFind } from '../core/curate/union-find.ts';
 
 const PACKAGES = ['ukui-wallpapers', 'mate-backgrounds', 'lomiri-wallpapers-20.04', 'lomiri-wallpapers-16.04'];

@@ -15,7 +15,7 @@ import { CurateRepository, type CatalogFile, type ImageFeatures } from '../store
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { UnionFind } from './union-find.ts';
-import { hammingWords, hexToWords } from './hashes.ts';
+import { hammingWords, hexToWords } from '../library/perceptual-hash.ts';
 import { chooseKeeper } from './keeper.ts';
 import { ensureFeatures } from './features.service.ts';
 import { DESCRIPTOR_SIDE, mirrorGrid, pixelHash } from './image-features.ts';

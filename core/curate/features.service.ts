@@ -3,6 +3,8 @@
  * images that have none yet (or an old version), from the thumbnail when one exists (fast) or
  * else the first present file. Incremental: a rerun only touches new images. A file that cannot
  * be decoded gets a row with its error, so it is reported once and not retried every run.
+ * The image's own perceptual hashes are the ones ingest stored (perceptual_hashes), joined in
+ * here; the cache holds only the hashes of the mirror (image-features.ts).
  */
 import path from 'node:path';
 import fs from 'node:fs';
@@ -60,7 +62,18 @@ export async function ensureFeatures(db: Db, options: FeatureJobOptions = {}): P
       flush(); // keep what was computed, so a cancelled run resumes where it stopped
     }
   }
-  return { features: repository.features(FEATURES_VERSION), errors };
+  return { features: withStoredHashes(repository, repository.features(FEATURES_VERSION)), errors };
+}
+
+/** Sets each image's dhash/phash to the hashes ingest stored for it (null where it stored none). */
+function withStoredHashes(repository: CurateRepository, features: Map<number, ImageFeatures>): Map<number, ImageFeatures> {
+  const stored = repository.perceptualHashes();
+  for (const [imageId, row] of features) {
+    const hashes = stored.get(imageId);
+    row.dhash = hashes?.dhash ?? null;
+    row.phash = hashes?.phash ?? null;
+  }
+  return features;
 }
 
 async function featuresFor(repository: CurateRepository, imageId: number, filePath: string, dataDir: string | undefined): Promise<ImageFeatures> {

@@ -1,15 +1,20 @@
 /**
- * Pixel features of one image, computed from a small greyscale decode (sharp): perceptual hashes
- * of the image and of its mirror (so flipped copies match), a tiny normalised grey descriptor
- * for the near-duplicate check, and the quality scores behind the flags (sharpness, exposure,
+ * Pixel features of one image, computed from small decodes (sharp): the perceptual hashes of its
+ * left-right mirror (so flipped copies match the hashes ingest stored; the image's own hashes
+ * are read from the store, never recomputed here), a tiny normalised grey descriptor for the
+ * near-duplicate check, and the quality scores behind the flags (sharpness, exposure,
  * information). Cached per image in curate_features; bump FEATURES_VERSION when this changes.
  */
 import crypto from 'node:crypto';
 import sharp from 'sharp';
-import { dhashFromGrey9x8, phashFromGrey32 } from './hashes.ts';
+import { THUMBNAIL_SIZE_PX } from '../library/analyse-image.ts';
+import { hashPixels } from '../library/perceptual-hash.ts';
 
-/** Version of the feature code; rows of another version are recomputed. */
-export const FEATURES_VERSION = 2;
+/**
+ * Version of the feature code; rows of another version are recomputed. 3: mirror hashes from
+ * library/perceptual-hash.ts (the stored hashes' definition) instead of a second implementation.
+ */
+export const FEATURES_VERSION = 3;
 /** Side of the colour layout grid. */
 export const COLOUR_SIDE = 4;
 /** Side of the descriptor grid: DESCRIPTOR_SIDE² numbers per image. */
@@ -18,9 +23,8 @@ export const DESCRIPTOR_SIDE = 16;
 export const ANALYSIS_SIZE_PX = 256;
 
 export interface PixelFeatures {
-  dhash: string;
+  /** dHash and pHash of the left-right mirror; the image's own are the ones ingest stored. */
   dhashMirror: string;
-  phash: string;
   phashMirror: string;
   /** [DESCRIPTOR_SIDE²] zero-mean, L2-normalised grey; all zeros for a uniform image. */
   descriptor: Float32Array;
@@ -132,23 +136,35 @@ export async function computePixelFeatures(input: string | Buffer): Promise<Pixe
     .toBuffer({ resolveWithObject: true });
   const grey = info.channels === 1 ? data : extractFirstChannel(data, info.channels);
   const { width, height } = info;
-  const grid9x8 = await resampleGrey(grey, width, height, 9, 8);
   const grid32 = await resampleGrey(grey, width, height, 32, 32);
   const grid16 = await resampleGrey(grey, width, height, DESCRIPTOR_SIDE, DESCRIPTOR_SIDE);
   const greyBytes = new Uint8Array(grey.buffer, grey.byteOffset, grey.length);
   const colourBytes = await sharp(input, { failOn: 'none' }).rotate().removeAlpha().resize(COLOUR_SIDE, COLOUR_SIDE, { fit: 'fill' }).toColourspace('srgb').raw().toBuffer();
   const colour = new Float32Array(COLOUR_SIDE * COLOUR_SIDE * 3);
   for (let i = 0; i < colour.length; i++) colour[i] = (colourBytes[i] ?? 0) / 255;
+  const mirror = await mirroredHashes(input);
   return {
-    dhash: dhashFromGrey9x8(grid9x8),
-    dhashMirror: dhashFromGrey9x8(mirrorGrid(grid9x8, 9)),
-    phash: phashFromGrey32(grid32),
-    phashMirror: phashFromGrey32(mirrorGrid(grid32, 32)),
+    dhashMirror: mirror.dhash,
+    phashMirror: mirror.phash,
     descriptor: normaliseDescriptor(grid16),
     grid: Uint8Array.from(grid32),
     colour,
     ...qualityScores(greyBytes, width, height),
   };
+}
+
+/**
+ * Hashes of the left-right mirror, from the decode ingest hashes (oriented sRGB(A) at ≤ 256 px),
+ * so they compare bit for bit with the hashes ingest stored for the same picture flipped.
+ */
+async function mirroredHashes(input: string | Buffer): Promise<{ dhash: string; phash: string }> {
+  const { data, info } = await sharp(input, { failOn: 'none' })
+    .rotate()
+    .resize(THUMBNAIL_SIZE_PX, THUMBNAIL_SIZE_PX, { fit: 'inside', withoutEnlargement: true })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return hashPixels(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels, { mirrored: true });
 }
 
 function extractFirstChannel(data: Buffer, channels: number): Buffer {

@@ -11,7 +11,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { parseExif, type ExifSummary } from './exif.ts';
 import { describeNonImage, sniffFormat, type ImageFormatName } from './formats.ts';
 import { decodeHeic } from './heic-decoder.ts';
-import { DHASH_INPUT_HEIGHT_PX, DHASH_INPUT_WIDTH_PX, PHASH_INPUT_SIZE_PX, dctHash, differenceHash, luma, resampleGrey } from './perceptual-hash.ts';
+import { hashPixels } from './perceptual-hash.ts';
 
 /** Default pixel limit: sharp's own default, 0x3FFF × 0x3FFF ≈ 268 megapixels. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
@@ -163,9 +163,7 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
   // 3. Thumbnail and hashes from the small decode; EXIF from the block sharp already found.
   const thumbnailPromise = sharp(data, { raw: { width: info.width, height: info.height, channels } }).webp(THUMBNAIL_WEBP).toBuffer();
   const exifPromise = parseExif(metadata.exif ?? (format === 'tiff' && Buffer.isBuffer(input) ? input : undefined));
-  const grey = luma(data, info.width * info.height, channels);
-  const phashGrey = resampleGrey(grey, info.width, info.height, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX);
-  const dhashGrey = resampleGrey(grey, info.width, info.height, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX);
+  const hashes = hashPixels(data, info.width, info.height, channels);
   const [thumbnail, parsedExif] = await Promise.all([thumbnailPromise, exifPromise]);
   const exif: ExifSummary = { ...parsedExif, orientation: parsedExif.orientation ?? metadata.orientation ?? null };
   return {
@@ -174,7 +172,6 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
     height,
     exif,
     thumbnail: { bytes: thumbnail, width: info.width, height: info.height },
-    dhash: differenceHash(dhashGrey),
-    phash: dctHash(phashGrey),
+    ...hashes,
   };
 }

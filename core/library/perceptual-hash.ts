@@ -1,11 +1,17 @@
 /**
- * 64-bit perceptual hashes, as 16 hex digits (most significant bit = first pixel/coefficient):
+ * 64-bit perceptual hashes, as 16 hex digits (most significant bit = first pixel/coefficient),
+ * and their Hamming distance. The one implementation in Looktwice: ingest computes both hashes
+ * from its decode and stores them (perceptual_hashes); curation reads those and computes only the
+ * hashes of the left-right mirror, with hashPixels() on the same kind of decode.
  * - dHash, the difference hash (N. Krawetz, "Kind of Like That", The Hacker Factor blog, 2013):
- *   greyscale 9×8, one bit per horizontally adjacent pair, 1 when the right pixel is brighter.
+ *   greyscale 9×8, one bit per horizontally adjacent pair, 1 when the right pixel is brighter
+ *   (as `imagehash.dhash`).
  * - pHash, the DCT hash (C. Zauner, "Implementation and Benchmarking of Perceptual Image Hash
  *   Functions", 2010; as in the `imagehash` library): greyscale 32×32, 2-D DCT-II, the 8×8
  *   lowest frequencies, 1 where a coefficient is above their median.
  * Both are robust to rescaling and recompression; near duplicates differ in a few bits.
+ * Stored hashes are compared with freshly computed ones, so the definition (bit order included)
+ * is frozen: changing it needs a migration that recomputes every stored hash.
  */
 
 /** Side of the greyscale square pHash works on. */
@@ -152,16 +158,55 @@ export function dctHash(grey: Uint8Array): string {
   return bitsToHex(Array.from(coefficients, (c) => c > median));
 }
 
+/** The two hashes of one image. */
+export interface PerceptualHashes {
+  dhash: string;
+  phash: string;
+}
+
+/** Reverses each row of a row-major grid in place: the grid of the left-right mirrored image. */
+function mirrorRows(grid: Uint8Array, width: number): Uint8Array {
+  for (let row = 0; row < grid.length; row += width) grid.subarray(row, row + width).reverse();
+  return grid;
+}
+
+/**
+ * dHash and pHash of decoded pixels (interleaved sRGB(A) or grey, 1–4 channels, row-major): the
+ * way every part of Looktwice hashes an image — luma(), then area averaging to 9×8 and 32×32.
+ * With `mirrored`, the hashes of the left-right mirror of the image (for flipped copies); area
+ * averaging is symmetric, so mirroring the small grids equals hashing a mirrored decode.
+ */
+export function hashPixels(pixels: Uint8Array, width: number, height: number, channels: number, options: { mirrored?: boolean } = {}): PerceptualHashes {
+  const grey = luma(pixels, width * height, channels);
+  const dhashGrey = resampleGrey(grey, width, height, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX);
+  const phashGrey = resampleGrey(grey, width, height, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX);
+  if (options.mirrored) {
+    mirrorRows(dhashGrey, DHASH_INPUT_WIDTH_PX);
+    mirrorRows(phashGrey, PHASH_INPUT_SIZE_PX);
+  }
+  return { dhash: differenceHash(dhashGrey), phash: dctHash(phashGrey) };
+}
+
+/** A 16-hex-digit hash as two unsigned 32-bit halves [high, low] (for fast Hamming distances). */
+export function hexToWords(hex: string): [number, number] {
+  if (!/^[0-9a-f]{16}$/i.test(hex)) throw new Error(`perceptual hashes are 16 hex digits, got "${hex}"`);
+  return [parseInt(hex.slice(0, 8), 16) >>> 0, parseInt(hex.slice(8), 16) >>> 0];
+}
+
+function popcount32(value: number): number {
+  let v = value - ((value >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Number of differing bits between two hashes given as words (hexToWords). */
+export function hammingWords(aHigh: number, aLow: number, bHigh: number, bLow: number): number {
+  return popcount32((aHigh ^ bHigh) >>> 0) + popcount32((aLow ^ bLow) >>> 0);
+}
+
 /** Number of differing bits between two 16-hex-digit hashes (0 = same, 64 = opposite). */
 export function hammingDistance(a: string, b: string): number {
-  if (a.length !== 16 || b.length !== 16) throw new Error(`perceptual hashes are 16 hex digits, got "${a}" and "${b}"`);
-  let distance = 0;
-  for (let i = 0; i < 16; i += 1) {
-    let x = parseInt(a[i]!, 16) ^ parseInt(b[i]!, 16);
-    while (x) {
-      distance += x & 1;
-      x >>= 1;
-    }
-  }
-  return distance;
+  const [aHigh, aLow] = hexToWords(a);
+  const [bHigh, bLow] = hexToWords(b);
+  return hammingWords(aHigh, aLow, bHigh, bLow);
 }

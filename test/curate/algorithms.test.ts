@@ -5,7 +5,7 @@ import { findNeighbours } from '../../core/curate/neighbours.ts';
 import { ivfSearch } from '../../core/curate/ivf.ts';
 import { chooseK, kMeans, seededRandom } from '../../core/curate/kmeans.ts';
 import { densityClusters } from '../../core/curate/density.ts';
-import { bitsToHex, dhashFromGrey9x8, hamming } from '../../core/curate/hashes.ts';
+import { differenceHash, hammingDistance } from '../../core/library/perceptual-hash.ts';
 import { mirrorGrid } from '../../core/curate/image-features.ts';
 import { chooseKeeper, type KeeperCandidate } from '../../core/curate/keeper.ts';
 
@@ -146,8 +146,8 @@ describe('hashes', () => {
     const grid = Uint8Array.from({ length: 72 }, () => Math.floor(random() * 256));
     const mirrored = mirrorGrid(grid, 9);
     expect(Array.from(mirrorGrid(mirrored, 9))).toEqual(Array.from(grid));
-    expect(hamming(dhashFromGrey9x8(grid), dhashFromGrey9x8(grid))).toBe(0);
-    expect(hamming(bitsToHex(new Array(64).fill(1)), bitsToHex(new Array(64).fill(0)))).toBe(64);
+    expect(hammingDistance(differenceHash(grid), differenceHash(grid))).toBe(0);
+    expect(hammingDistance('ffffffffffffffff', '0000000000000000')).toBe(64);
   });
 });
 

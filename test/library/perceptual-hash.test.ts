@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import sharp from 'sharp';
 import { analyseImage } from '../../core/library/analyse-image.ts';
-import { dctHash, differenceHash, greyResample, hammingDistance } from '../../core/library/perceptual-hash.ts';
+import { dctHash, differenceHash, greyResample, hammingDistance, hashPixels } from '../../core/library/perceptual-hash.ts';
 import { encodeImage, renderPixels, seededRandom, tempLibrary, writeImage } from '../helpers/index.ts';
 
 describe('perceptual hashes', () => {
@@ -45,6 +45,17 @@ describe('perceptual hashes', () => {
     expect(Array.from(greyResample(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 255]), 2, 1, 4, 2, 1))).toEqual([255, 0]);
     // Upsampling a single pixel fills the output.
     expect(Array.from(greyResample(new Uint8Array([42]), 1, 1, 1, 3, 2))).toEqual([42, 42, 42, 42, 42, 42]);
+  });
+
+  it('hashPixels is frozen: libraries store its output, so a change in bit order would need a migration', () => {
+    // Values of the implementation every stored hash was made with (dHash bit = right brighter).
+    const pixels = new Uint8Array(renderPixels({ width: 64, height: 48, pattern: 'shapes', seed: 4 }));
+    expect(hashPixels(pixels, 64, 48, 3)).toEqual({ dhash: '0818187e76b8b8f0', phash: '93a55a4ccd4a787c' });
+    // The mirrored hashes are those of the left-right flipped pixels.
+    const flipped = new Uint8Array(pixels.length);
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) flipped.set(pixels.subarray((y * 64 + 63 - x) * 3, (y * 64 + 64 - x) * 3), (y * 64 + x) * 3);
+    expect(hashPixels(pixels, 64, 48, 3, { mirrored: true })).toEqual(hashPixels(flipped, 64, 48, 3));
+    expect(hashPixels(pixels, 64, 48, 3, { mirrored: true })).toEqual({ dhash: 'ef87878181e0e0e0', phash: 'c6f00f19981f2d79' });
   });
 
   it('hammingDistance counts differing bits', () => {
