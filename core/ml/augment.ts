@@ -50,6 +50,9 @@ function multiply3(a: Matrix3, b: Matrix3): Matrix3 {
 
 const IDENTITY: Matrix3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
+/** By value, not reference: view parameters may have been copied to another thread. */
+const isIdentity = (m: Matrix3): boolean => m.every((value, i) => value === IDENTITY[i]);
+
 /** Saturation as a linear map: gray + s·(x − gray). Acts on row vectors (x·M). */
 function saturationMatrix(s: number): Matrix3 {
   const m = new Array<number>(9).fill(0) as Matrix3;
@@ -78,8 +81,8 @@ function grayscaleMatrix(): Matrix3 {
   return m;
 }
 
-/** Random parameters of one view. */
-interface ViewParameters {
+/** Random parameters of one view (plain data: a data-parallel step sends them to its replicas). */
+export interface ViewParameters {
   box: [number, number, number, number]; // y1, x1, y2, x2 (x1 > x2 means flipped)
   brightness: number;
   contrast: number;
@@ -136,13 +139,28 @@ function gaussianBlur(image: tf.Tensor4D, sigma: number): tf.Tensor4D {
   });
 }
 
+/** The random parameters of one view of each of `batch` images, drawn from `random` in image order. */
+export function drawViews(random: Random, batch: number, sizePx: number, channels: number, options: AugmentOptions = DEFAULT_AUGMENT): ViewParameters[] {
+  return Array.from({ length: batch }, () => drawView(random, sizePx, channels, options));
+}
+
 /**
  * One augmented view of each image. images: [B, S, S, C] float32 in [0, 1] (C = 1 or 3) →
  * [B, S, S, C] float32 in [−0.5, 0.5]. Parameters are drawn from `random` in image order.
  */
 export function augmentBatch(images: tf.Tensor4D, random: Random, options: AugmentOptions = DEFAULT_AUGMENT): tf.Tensor4D {
   const [batch, height, width, channels] = images.shape;
-  const views = Array.from({ length: batch }, () => drawView(random, Math.min(height, width), channels, options));
+  return applyViews(images, drawViews(random, batch, Math.min(height, width), channels, options));
+}
+
+/**
+ * Applies drawn view parameters (one per image, in order) to images [B, S, S, C] in [0, 1]. Every
+ * operation is per image, so a shard of a batch with its shard of the parameters gives exactly
+ * that shard's rows of the whole batch's views.
+ */
+export function applyViews(images: tf.Tensor4D, views: readonly ViewParameters[]): tf.Tensor4D {
+  const [batch, height, width, channels] = images.shape;
+  if (views.length !== batch) throw new Error(`augment: ${views.length} view parameters for ${batch} images`);
   return tf.tidy(() => {
     const boxes = tf.tensor2d(views.flatMap((v) => v.box), [batch, 4]);
     const indices = tf.tensor1d(Array.from({ length: batch }, (_, i) => i), 'int32');
@@ -154,7 +172,7 @@ export function augmentBatch(images: tf.Tensor4D, random: Random, options: Augme
     const meanGray = tf.mean(gray, [1, 2, 3], true); // [B, 1, 1, 1]
     const contrast = tf.tensor4d(views.map((v) => v.contrast), [batch, 1, 1, 1]);
     x = tf.clipByValue(tf.add(tf.mul(tf.sub(x, meanGray), contrast), meanGray), 0, 1) as tf.Tensor4D;
-    if (channels === 3 && views.some((v) => v.colorMatrix !== IDENTITY)) {
+    if (channels === 3 && views.some((v) => !isIdentity(v.colorMatrix))) {
       // Saturation, hue and grayscale compose into one 3×3 matrix per image: [B, H·W, 3] · [B, 3, 3].
       const matrices = tf.tensor3d(views.flatMap((v) => v.colorMatrix), [batch, 3, 3]);
       x = tf.clipByValue(tf.matMul(x.reshape([batch, height * width, 3]), matrices).reshape([batch, height, width, 3]), 0, 1) as tf.Tensor4D;

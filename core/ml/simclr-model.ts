@@ -7,7 +7,7 @@ import { ResNet, resnetConfig, type ResNetArch } from './resnet.ts';
 import { ProjectionHead, PROJECTION_DIM } from './projection-head.ts';
 import { Random } from './random.ts';
 import type { CheckpointTensor } from './checkpoint.ts';
-import type { Parameter } from './layers.ts';
+import type { Parameter, StatisticsUpdate } from './layers.ts';
 
 /** What defines the network (saved with every run and checkpoint). */
 export interface ModelConfig {
@@ -38,6 +38,12 @@ export class SimclrModel {
 
   get featureDim(): number {
     return this.encoder.featureDim;
+  }
+
+  /** Training forward pass: views [B, S, S, C] → z = g(f(x)) [B, projectionDim]; BN statistics queued on `updates`. */
+  project(views: tf.Tensor4D, updates: StatisticsUpdate[]): tf.Tensor2D {
+    const h = this.encoder.forward(views, true, updates); // [B, D]
+    return this.head.forward(h, true, updates); // [B, 128]
   }
 
   parameters(includeHead = true): Parameter[] {

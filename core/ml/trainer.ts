@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RateMeter, type ProgressListener } from '../common/progress.ts';
-import { augmentBatch, DEFAULT_AUGMENT, type AugmentOptions } from './augment.ts';
+import { applyViews, DEFAULT_AUGMENT, drawViews, type AugmentOptions, type ViewParameters } from './augment.ts';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointTensor } from './checkpoint.ts';
 import { applyStatisticsUpdates, discardStatisticsUpdates, type StatisticsUpdate } from './layers.ts';
 import { warmupCosine } from './learning-rate.ts';
-import { ntXentLoss } from './nt-xent.ts';
+import { ntXentObjective, type ProjectionObjective } from './objective.ts';
 import { Optimizer, type OptimizerName } from './optimizer.ts';
 import { Random } from './random.ts';
 import { SimclrModel, type ModelConfig } from './simclr-model.ts';
@@ -81,6 +81,10 @@ export interface TrainResult {
   imagesPerS: number;
   /** True when the AbortSignal stopped the run before `steps`. */
   stopped: boolean;
+  /** Replicas that computed each step (1 = this thread). */
+  threads: number;
+  /** Why fewer threads than asked for were used (e.g. worker threads could not start), or null. */
+  threadsNote: string | null;
 }
 
 export interface TrainOptions {
@@ -93,6 +97,24 @@ export interface TrainOptions {
   onStep?: (event: TrainStepEvent) => void;
   /** Called with the model after training (e.g. to embed), before it is disposed. */
   onFinished?: (model: SimclrModel) => void | Promise<void>;
+  /**
+   * Worker threads computing each step in data parallel (default: one per core). 1, a backend
+   * that is not a CPU one (tensorflow, webgpu), or workers that cannot start: this thread alone.
+   */
+  threads?: number;
+}
+
+/**
+ * Everything random about one step, drawn in a fixed order from the run's Random: the batch's
+ * images, then view 1 of each, then view 2 of each. Plain data, so a parallel step can hand each
+ * replica its shard; both kinds of step therefore see the same views and resume identically.
+ */
+export interface StepPlan {
+  /** [N] indices of the batch's images. */
+  indices: Int32Array;
+  /** [2N] view parameters: view 1 of each image in batch order, then view 2. */
+  views: ViewParameters[];
+  learningRate: number;
 }
 
 /** Draws `count` distinct indices from [0, n) (Floyd's algorithm). */
@@ -106,7 +128,7 @@ function sampleIndices(random: Random, n: number, count: number): Int32Array {
 }
 
 /** Copies the chosen images into one float32 tensor in [0, 1]: [B, S, S, C]. */
-function gatherBatch(images: TrainingImages, indices: Int32Array): tf.Tensor4D {
+export function gatherBatch(images: TrainingImages, indices: Int32Array): tf.Tensor4D {
   const pixelsPerImage = images.sizePx * images.sizePx * images.channels;
   const values = new Float32Array(indices.length * pixelsPerImage);
   for (let b = 0; b < indices.length; b++) {
@@ -134,15 +156,11 @@ export class SimclrTrainer {
   /** Restores weights, optimizer state, RNG and step from `dir`. */
   restore(dir: string): void {
     const { meta, tensors } = loadCheckpoint<TrainConfig>(dir);
-    this.model.restore(tensors, true);
-    for (const { name, variable } of this.optimizer.stateVariables()) {
-      const saved = tensors.get(`optimizer/${name}`);
-      if (!saved) throw new Error(`checkpoint in ${dir} has no optimizer state ${name}`);
-      const value = tf.tensor(saved.values, saved.shape);
-      variable.assign(value);
-      value.dispose();
+    try {
+      this.loadState(tensors, meta.optimizerIterations);
+    } catch (error) {
+      throw new Error(`checkpoint in ${dir}: ${(error as Error).message}`);
     }
-    this.optimizer.iterations = meta.optimizerIterations;
     this.random.restore(meta.random);
     this.step = meta.step;
     this.lastLoss = meta.lastLoss;
@@ -150,33 +168,40 @@ export class SimclrTrainer {
 
   /** Saves everything needed to resume into `dir`. */
   async save(dir: string): Promise<void> {
-    const optimizerState = await Promise.all(
-      this.optimizer.stateVariables().map(async ({ name, variable }) => ({ name: `optimizer/${name}`, shape: variable.shape, values: (await variable.data()) as Float32Array })),
-    );
-    const tensors: CheckpointTensor[] = [...(await this.model.snapshot(true)), ...optimizerState];
+    const tensors = await this.state();
     saveCheckpoint(dir, { step: this.step, config: this.config, random: this.random.snapshot(), optimizerIterations: this.optimizer.iterations, lastLoss: this.lastLoss }, tensors);
   }
 
-  /** One optimizer step on a batch drawn from `images`; returns the loss. */
-  async trainStep(images: TrainingImages): Promise<number> {
+  /** Draws the next step's batch and views (advances the RNG) and its learning rate. */
+  planStep(images: TrainingImages): StepPlan {
     const batchSize = Math.min(this.config.batchSize, images.count);
     if (batchSize < 2) throw new Error('SimCLR needs at least 2 images (each batch contrasts an image with the others)');
     const learningRate = warmupCosine(this.step, this.config.steps, this.config.warmupSteps, this.config.learningRate);
     const indices = sampleIndices(this.random, images.count, batchSize);
+    const view1 = drawViews(this.random, batchSize, images.sizePx, images.channels, this.config.augment);
+    const view2 = drawViews(this.random, batchSize, images.sizePx, images.channels, this.config.augment);
+    return { indices, views: [...view1, ...view2], learningRate };
+  }
+
+  /** The objective on the gathered projections of a batch (one place for both kinds of step). */
+  objective(): ProjectionObjective {
+    return ntXentObjective(this.config.temperature);
+  }
+
+  /** One optimizer step on a batch drawn from `images`, in this thread; returns the loss. */
+  async trainStep(images: TrainingImages): Promise<number> {
+    const plan = this.planStep(images);
+    const n = plan.indices.length;
     const updates: StatisticsUpdate[] = [];
     const variables = this.model.parameters(true).filter((p) => p.variable.trainable).map((p) => p.variable);
+    const objective = this.objective();
     let lossTensor: tf.Scalar;
     try {
       lossTensor = tf.tidy(() => {
-        const batch = gatherBatch(images, indices); // [N, S, S, C] in [0, 1]
-        const views = tf.concat([augmentBatch(batch, this.random, this.config.augment), augmentBatch(batch, this.random, this.config.augment)], 0) as tf.Tensor4D; // [2N, S, S, C]
-        const { value, grads } = tf.variableGrads(() => {
-          const h = this.model.encoder.forward(views, true, updates); // [2N, D]
-          const z = this.model.head.forward(h, true, updates); // [2N, 128]
-          const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-          return ntXentLoss(z1, z2, this.config.temperature);
-        }, variables);
-        this.optimizer.step(grads, learningRate);
+        const batch = gatherBatch(images, plan.indices); // [N, S, S, C] in [0, 1]
+        const views = tf.concat([applyViews(batch, plan.views.slice(0, n)), applyViews(batch, plan.views.slice(n))], 0) as tf.Tensor4D; // [2N, S, S, C]
+        const { value, grads } = tf.variableGrads(() => objective.loss(this.model.project(views, updates)), variables);
+        this.optimizer.step(grads, plan.learningRate);
         return value;
       });
       applyStatisticsUpdates(updates);
@@ -186,15 +211,89 @@ export class SimclrTrainer {
     }
     const loss = (await lossTensor.data())[0]!;
     lossTensor.dispose();
+    return this.finishStep(loss);
+  }
+
+  /** Records a finished step's loss (refusing a diverged one); returns it. */
+  finishStep(loss: number): number {
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${this.step + 1} (loss ${loss}); try a lower --lr`);
     this.step += 1;
     this.lastLoss = loss;
     return loss;
   }
 
+  /** Weights, batch-norm statistics and optimizer state, named as in checkpoints. */
+  async state(): Promise<CheckpointTensor[]> {
+    const optimizerState = await Promise.all(
+      this.optimizer.stateVariables().map(async ({ name, variable }) => ({ name: `optimizer/${name}`, shape: variable.shape, values: (await variable.data()) as Float32Array })),
+    );
+    return [...(await this.model.snapshot(true)), ...optimizerState];
+  }
+
+  /** Loads what `state` returned (throws naming a missing or mis-shaped tensor). */
+  loadState(tensors: Map<string, CheckpointTensor>, optimizerIterations: number): void {
+    this.model.restore(tensors, true);
+    for (const { name, variable } of this.optimizer.stateVariables()) {
+      const saved = tensors.get(`optimizer/${name}`);
+      if (!saved) throw new Error(`the saved state has no optimizer state ${name}`);
+      const value = tf.tensor(saved.values, saved.shape);
+      variable.assign(value);
+      value.dispose();
+    }
+    this.optimizer.iterations = optimizerIterations;
+  }
+
   dispose(): void {
     this.model.dispose();
     this.optimizer.dispose();
+  }
+}
+
+/** How the steps of a run are computed: in this thread, or by a pool of worker threads. */
+interface Stepper {
+  trainStep(images: TrainingImages): Promise<number>;
+  save(dir: string): Promise<void>;
+  /** Brings the trainer's model up to date (the pool's replicas hold the live weights). */
+  finish(): Promise<void>;
+  dispose(): Promise<void>;
+  threads: number;
+  note: string | null;
+}
+
+const CPU_BACKENDS = ['wasm', 'cpu'] as const;
+
+/**
+ * The stepper for `trainer`: a data-parallel pool when more than one thread is asked for (default:
+ * one per core) on a CPU backend, else this thread — with a note saying why when it was asked for
+ * and could not be had.
+ */
+async function openStepper(trainer: SimclrTrainer, images: TrainingImages, requested: number | undefined): Promise<Stepper> {
+  const local = (note: string | null): Stepper => ({
+    trainStep: (batch) => trainer.trainStep(batch),
+    save: (dir) => trainer.save(dir),
+    finish: async () => {},
+    dispose: async () => {},
+    threads: 1,
+    note,
+  });
+  const { ParallelSimclrTrainer, defaultThreads } = await import('./parallel-trainer.ts');
+  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1)) throw new Error(`threads must be a positive integer, got ${requested}`);
+  const threads = Math.min(requested ?? defaultThreads(), Math.min(trainer.config.batchSize, images.count));
+  if (threads <= 1) return local(null);
+  const backend = tf.getBackend();
+  if (!(CPU_BACKENDS as readonly string[]).includes(backend)) return local(requested !== undefined ? `the ${backend} backend computes on its own threads` : null);
+  try {
+    const pool = await ParallelSimclrTrainer.start(trainer, images, threads, backend as (typeof CPU_BACKENDS)[number]);
+    return {
+      trainStep: (batch) => pool.trainStep(batch),
+      save: (dir) => pool.save(dir),
+      finish: () => pool.pullState(),
+      dispose: () => pool.dispose(),
+      threads: pool.threads,
+      note: null,
+    };
+  } catch (error) {
+    return local(`worker threads could not start (${(error as Error).message.split('\n')[0]}), so training runs on one thread`);
   }
 }
 
@@ -212,8 +311,10 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
     effective = { ...saved, steps: config.steps };
   }
   const trainer = new SimclrTrainer(effective);
+  let stepper: Stepper | null = null;
   try {
     if (options.resume && options.checkpointDir && hasCheckpoint(options.checkpointDir)) trainer.restore(options.checkpointDir);
+    stepper = await openStepper(trainer, images, options.threads);
     const startStep = trainer.step;
     const meter = new RateMeter();
     const startedMs = performance.now();
@@ -224,7 +325,7 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
         stopped = true;
         break;
       }
-      const loss = await trainer.trainStep(images);
+      const loss = await stepper.trainStep(images);
       // On the cpu/wasm backends data() resolves as a microtask, so without this the loop never
       // yields a macrotask turn: no IPC/HTTP message (cancel, stop, any API call) could arrive.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -232,9 +333,10 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
       const imagesPerS = ratePerS === undefined ? undefined : ratePerS * Math.min(effective.batchSize, images.count);
       options.onStep?.({ step: trainer.step, stepsTotal: effective.steps, loss, learningRate: warmupCosine(trainer.step - 1, effective.steps, effective.warmupSteps, effective.learningRate), imagesPerS, etaS });
       options.onProgress?.({ phase: 'train', done: trainer.step, total: effective.steps, ratePerS: imagesPerS, etaS, message: `loss ${loss.toFixed(4)}` });
-      if (options.checkpointDir && effective.checkpointEverySteps > 0 && trainer.step % effective.checkpointEverySteps === 0) await trainer.save(options.checkpointDir);
+      if (options.checkpointDir && effective.checkpointEverySteps > 0 && trainer.step % effective.checkpointEverySteps === 0) await stepper.save(options.checkpointDir);
     }
-    if (options.checkpointDir) await trainer.save(options.checkpointDir);
+    if (options.checkpointDir) await stepper.save(options.checkpointDir);
+    await stepper.finish();
     const elapsedS = (performance.now() - startedMs) / 1000;
     const stepsDone = trainer.step - startStep;
     const result: TrainResult = {
@@ -242,10 +344,13 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
       finalLoss: trainer.lastLoss,
       imagesPerS: elapsedS > 0 ? (stepsDone * Math.min(effective.batchSize, images.count)) / elapsedS : 0,
       stopped,
+      threads: stepper.threads,
+      threadsNote: stepper.note,
     };
     await options.onFinished?.(trainer.model);
     return result;
   } finally {
+    await stepper?.dispose();
     trainer.dispose();
   }
 }

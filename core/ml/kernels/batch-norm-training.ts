@@ -8,12 +8,55 @@
  *   backward: dOffset = Σ dy; dScale = Σ dy·x̂; dx = scale/(N·sqrt(var + ε)) · (N·dy − dOffset − x̂·dScale)
  * Outputs 1–2 (mean, variance) are statistics for the running averages: no gradient flows back
  * through them.
+ *
+ * Synchronised batch norm: while a data-parallel step runs (see ../collective.ts), each replica
+ * holds a shard of the batch and `setBatchNormSync` installs the group's all-reduce; the forward
+ * kernel then normalises with the statistics of the whole batch (per-shard mean and M2 combined as
+ * in Chan, Golub, LeVeque 1979) and the backward kernel uses the whole batch's Σdy and Σdy·x̂, so
+ * every replica computes exactly its rows of the single-thread step. dScale and dOffset stay the
+ * shard's own sums: the gradient all-reduce adds them up with every other gradient.
  */
 import * as tf from '@tensorflow/tfjs';
 import { floatOffset, heap, type WasmBackend } from './wasm/wasm-backend.ts';
 
 export const BATCH_NORM_TRAINING = 'LooktwiceBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'LooktwiceBatchNormTrainingGrad';
+
+/** The replicas' reduction a synchronised batch norm needs (a Collective satisfies it). */
+export interface BatchNormSync {
+  /** Every replica's values (the same length on all), in replica order. */
+  allGather(values: Float64Array): Float64Array[];
+  /** Elementwise sum over the replicas, in place, identical on every replica. */
+  allReduceSum(values: Float64Array): void;
+}
+
+let sync: BatchNormSync | null = null;
+
+/**
+ * Makes every training-mode batch norm of this thread synchronised over a group of replicas
+ * (null: back to per-batch statistics). Set only around a parallel step, whose replicas run the
+ * same layers in the same order.
+ */
+export function setBatchNormSync(next: BatchNormSync | null): void {
+  sync = next;
+}
+
+/** Combines per-shard [rows, mean[C], M2[C]] into the whole batch's mean and biased variance. */
+function combineStatistics(shards: Float64Array[], channels: number, mean: Float64Array, variance: Float64Array): void {
+  let rows = 0;
+  for (const shard of shards) rows += shard[0]!;
+  mean.fill(0);
+  for (const shard of shards) for (let c = 0; c < channels; c++) mean[c]! += (shard[0]! * shard[1 + c]!) / rows;
+  variance.fill(0);
+  for (const shard of shards) {
+    const n = shard[0]!;
+    for (let c = 0; c < channels; c++) {
+      const d = shard[1 + c]! - mean[c]!;
+      variance[c]! += shard[1 + channels + c]! + n * d * d;
+    }
+  }
+  for (let c = 0; c < channels; c++) variance[c] = Math.max(0, variance[c]! / rows);
+}
 
 /**
  * Per-channel mean and biased variance of rows × channels values in one pass: float64 sums of
@@ -80,6 +123,15 @@ function forward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number): 
   const mean = new Float64Array(channels);
   const variance = new Float64Array(channels);
   statistics(xv.memory, xv.at, rows, channels, mean, variance);
+  if (sync) {
+    const local = new Float64Array(1 + 2 * channels);
+    local[0] = rows;
+    for (let c = 0; c < channels; c++) {
+      local[1 + c] = mean[c]!;
+      local[1 + channels + c] = variance[c]! * rows; // M2
+    }
+    combineStatistics(sync.allGather(local), channels, mean, variance);
+  }
   const multiplier = new Float32Array(channels);
   const shift = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
@@ -127,15 +179,29 @@ function backward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number):
       sumDyXhat[c]! += g * (xm[xv.at + i]! - meanValues[c]!) * invStd[c]!;
     }
   }
+  for (let c = 0; c < channels; c++) {
+    dsv.memory[dsv.at + c] = sumDyXhat[c]!;
+    dov.memory[dov.at + c] = sumDy[c]!;
+  }
+  let totalRows = rows;
+  if (sync) {
+    // dx needs the whole batch's sums; the parameter gradients above stay this shard's.
+    const sums = new Float64Array(1 + 2 * channels);
+    sums[0] = rows;
+    sums.set(sumDy, 1);
+    sums.set(sumDyXhat, 1 + channels);
+    sync.allReduceSum(sums);
+    totalRows = sums[0]!;
+    sumDy.set(sums.subarray(1, 1 + channels));
+    sumDyXhat.set(sums.subarray(1 + channels));
+  }
   const a = new Float32Array(channels); // scale·invStd
   const b = new Float32Array(channels); // mean of dy
   const d = new Float32Array(channels); // mean of dy·x̂ times invStd
   for (let c = 0; c < channels; c++) {
     a[c] = sv.memory[sv.at + c]! * invStd[c]!;
-    b[c] = sumDy[c]! / rows;
-    d[c] = (sumDyXhat[c]! / rows) * invStd[c]!;
-    dsv.memory[dsv.at + c] = sumDyXhat[c]!;
-    dov.memory[dov.at + c] = sumDy[c]!;
+    b[c] = sumDy[c]! / totalRows;
+    d[c] = (sumDyXhat[c]! / totalRows) * invStd[c]!;
   }
   const dxm = dxv.memory;
   for (let r = 0, i = 0; r < rows; r++) {
