@@ -1,34 +1,55 @@
 /**
  * bench:train — throughput of a SimCLR training step (two augmented views per image, forward,
- * NT-Xent, backward, optimizer update) per available backend and model/size, counting each
- * source image once. One JSON line per configuration; the load average is included because on a
- * shared machine it says how much of the CPU the benchmark actually had.
+ * NT-Xent, backward, optimizer update), counting each source image once, in one run:
+ *  - on each CPU backend (wasm by default): one thread, and the data-parallel pool at N threads
+ *    (default: every core), with the scaling N vs 1;
+ *  - a PyTorch CPU reference of the same network, batch and thread counts (bench/torch-train-reference.py,
+ *    when /usr/bin/python3 — or $PYTHON — has torch), and our/PyTorch ratios per thread count;
+ *  - embedding (inference) throughput at 1 and N threads;
+ *  - optionally GPU backends (--backends tensorflow,webgpu).
+ * JSON lines on stdout; each carries /proc/loadavg, since on a shared machine it says how much of
+ * the CPU the numbers actually had.
  *
- *   npm run bench:train -- [--backends wasm,cpu] [--configs resnet-small@32,resnet18@32] [--batch 64]
- *                          [--steps 5] [--warmup 2] [--include-software-webgpu]
- * Default backends: every one that initialises (tensorflow, webgpu on a hardware adapter, wasm, cpu);
- * default configs: resnet-small@32 everywhere, resnet18@32 on tensorflow/webgpu/wasm.
+ *   npm run bench:train -- [--backends wasm] [--configs resnet-small@32] [--batch 64] [--threads N]
+ *                          [--steps 5] [--warmup 2] [--no-reference] [--include-software-webgpu]
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../core/ml/backend.ts';
 import { RESNET_ARCHS, type ResNetArch } from '../core/ml/choices.ts';
+import { computeEmbeddings } from '../core/ml/embed.ts';
+import { computeEmbeddingsParallel } from '../core/ml/parallel-embed.ts';
+import { ParallelSimclrTrainer, defaultThreads } from '../core/ml/parallel-trainer.ts';
 import { Random } from '../core/ml/random.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
 
 const { values: args } = parseArgs({
   options: {
-    backends: { type: 'string' },
-    configs: { type: 'string' },
+    backends: { type: 'string', default: 'wasm' },
+    configs: { type: 'string', default: 'resnet-small@32' },
     batch: { type: 'string', default: '64' },
+    threads: { type: 'string' },
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
+    'no-reference': { type: 'boolean', default: false },
     'include-software-webgpu': { type: 'boolean', default: false },
   },
 });
 
 const log = (message: string): void => void process.stderr.write(`[train-bench] ${message}\n`);
+const emit = (record: object): void => void process.stdout.write(`${JSON.stringify(record)}\n`);
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+function loadAverage(): string {
+  try {
+    return fs.readFileSync('/proc/loadavg', 'utf8').trim();
+  } catch {
+    return os.loadavg().map((value) => value.toFixed(2)).join(' ');
+  }
+}
 
 function randomImages(count: number, sizePx: number, seed: number): TrainingImages {
   const random = new Random(seed);
@@ -37,17 +58,97 @@ function randomImages(count: number, sizePx: number, seed: number): TrainingImag
   return { count, sizePx, channels: 3, pixels };
 }
 
-function cpuSeconds(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1e6;
+/** Seconds per step of `step` after `warmup` untimed ones. */
+async function timeSteps(step: () => Promise<unknown>, warmup: number, steps: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step();
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  return (performance.now() - started) / 1000 / steps;
+}
+
+/** The PyTorch reference's JSON line, or null (with the reason logged) when it cannot run. */
+function torchReference(arch: ResNetArch, sizePx: number, batch: number, threads: number, steps: number, warmup: number): { images_per_s: number; torch: string } | null {
+  const python = process.env.PYTHON ?? '/usr/bin/python3';
+  try {
+    const output = execFileSync(python, ['bench/torch-train-reference.py', '--arch', arch, '--size', String(sizePx), '--batch', String(batch), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+    });
+    const record = JSON.parse(output.trim().split('\n').pop()!) as { images_per_s: number; torch: string };
+    emit({ ...record, load_average: loadAverage() });
+    return record;
+  } catch (error) {
+    log(`no PyTorch reference (${python}: ${String((error as Error).message).split('\n')[0]})`);
+    return null;
+  }
+}
+
+async function benchCpuBackend(backend: 'wasm' | 'cpu', device: string, arch: ResNetArch, sizePx: number, batchSize: number, threads: number, steps: number, warmup: number): Promise<Map<number, number>> {
+  const images = randomImages(Math.max(256, batchSize * 2), sizePx, 1);
+  const config = defaultTrainConfig({ arch, sizePx, batchSize, steps: 1000 });
+  const rates = new Map<number, number>();
+  const common = { bench: 'train', backend, device, arch, size_px: sizePx, batch: batchSize, steps };
+
+  const single = new SimclrTrainer(config);
+  try {
+    const secondsPerStep = await timeSteps(() => single.trainStep(images), warmup, steps);
+    rates.set(1, batchSize / secondsPerStep);
+    emit({ ...common, threads: 1, parameters: single.model.encoder.parameters.count(), images_per_s: round(batchSize / secondsPerStep), ms_per_step: round(secondsPerStep * 1000, 1), tensors: tf.memory().numTensors, load_average: loadAverage(), cores: os.cpus().length });
+  } finally {
+    single.dispose();
+  }
+
+  if (threads > 1) {
+    const coordinator = new SimclrTrainer(config);
+    let pool: ParallelSimclrTrainer | null = null;
+    try {
+      pool = await ParallelSimclrTrainer.start(coordinator, images, threads, backend);
+      const started = pool;
+      const secondsPerStep = await timeSteps(() => started.trainStep(images), warmup, steps);
+      rates.set(threads, batchSize / secondsPerStep);
+      emit({
+        ...common,
+        threads,
+        images_per_s: round(batchSize / secondsPerStep),
+        ms_per_step: round(secondsPerStep * 1000, 1),
+        replica_ms_last_step: started.lastStepMs.map((ms) => round(ms, 1)),
+        scaling_vs_1_thread: round(batchSize / secondsPerStep / rates.get(1)!),
+        load_average: loadAverage(),
+        cores: os.cpus().length,
+      });
+    } catch (error) {
+      log(`no ${threads}-thread measurement: ${(error as Error).message}`);
+    } finally {
+      await pool?.dispose();
+      coordinator.dispose();
+    }
+  }
+
+  // Embedding: h = f(x) of every image, no augmentation.
+  const embedImages = randomImages(2048, sizePx, 2);
+  const model = new SimclrTrainer(config);
+  try {
+    for (const count of threads > 1 ? [1, threads] : [1]) {
+      const run = (): Promise<Float32Array> => (count === 1 ? computeEmbeddings(model.model.encoder, embedImages) : computeEmbeddingsParallel(model.model, embedImages, { threads: count }));
+      await run();
+      const started = performance.now();
+      await run();
+      const seconds = (performance.now() - started) / 1000;
+      emit({ bench: 'embed', backend, arch, size_px: sizePx, threads: count, images: embedImages.count, images_per_s: round(embedImages.count / seconds, 1), load_average: loadAverage() });
+    }
+  } finally {
+    model.dispose();
+  }
+  return rates;
 }
 
 async function main(): Promise<void> {
   const batchSize = Number(args.batch);
   const steps = Number(args.steps);
   const warmup = Number(args.warmup);
-  const backends = (args.backends?.split(',') ?? ['tensorflow', 'webgpu', 'wasm', 'cpu']) as BackendName[];
-  for (const backendName of backends) {
+  const threads = args.threads !== undefined ? Number(args.threads) : defaultThreads();
+  for (const backendName of args.backends.split(',') as BackendName[]) {
     let info;
     try {
       info = await initBackend(backendName);
@@ -59,39 +160,25 @@ async function main(): Promise<void> {
       log(`skipping ${backendName}: ${info.device} is a software adapter (pass --include-software-webgpu to measure it)`);
       continue;
     }
-    const configs = args.configs?.split(',') ?? (backendName === 'cpu' ? ['resnet-small@32'] : ['resnet-small@32', 'resnet18@32']);
-    for (const spec of configs) {
-      const [arch, size] = spec.split('@') as [ResNetArch, string];
+    for (const spec of args.configs.split(',')) {
+      const [arch, size] = spec.split('@') as [ResNetArch, string | undefined];
       if (!RESNET_ARCHS.includes(arch)) throw new Error(`unknown arch in ${spec}`);
       const sizePx = Number(size ?? 32);
+      if (info.backend === 'wasm' || info.backend === 'cpu') {
+        const ours = await benchCpuBackend(info.backend, info.device, arch, sizePx, batchSize, threads, steps, warmup);
+        if (args['no-reference']) continue;
+        for (const [count, rate] of ours) {
+          const reference = torchReference(arch, sizePx, batchSize, count, steps, warmup);
+          if (reference) emit({ bench: 'train-ratio', backend: info.backend, arch, size_px: sizePx, batch: batchSize, threads: count, ours_images_per_s: round(rate), pytorch_images_per_s: reference.images_per_s, ratio: round(rate / reference.images_per_s), load_average: loadAverage() });
+        }
+        continue;
+      }
+      // GPU backends compute on their own threads: one trainer.
       const images = randomImages(Math.max(256, batchSize * 2), sizePx, 1);
-      const trainer = new SimclrTrainer(defaultTrainConfig({ arch, sizePx, batchSize, steps: warmup + steps + 1 }));
+      const trainer = new SimclrTrainer(defaultTrainConfig({ arch, sizePx, batchSize, steps: 1000 }));
       try {
-        for (let i = 0; i < warmup; i++) await trainer.trainStep(images);
-        const load = os.loadavg()[0]!;
-        const cpuBefore = cpuSeconds();
-        const started = performance.now();
-        for (let i = 0; i < steps; i++) await trainer.trainStep(images);
-        const wallS = (performance.now() - started) / 1000;
-        const cpuS = cpuSeconds() - cpuBefore;
-        const record = {
-          bench: 'train',
-          backend: info.backend,
-          device: info.device,
-          arch,
-          size_px: sizePx,
-          batch: batchSize,
-          parameters: trainer.model.encoder.parameters.count(),
-          steps,
-          images_per_s: Number(((steps * batchSize) / wallS).toFixed(2)),
-          ms_per_step: Number(((wallS * 1000) / steps).toFixed(1)),
-          // images per second of this process's own CPU time: what an otherwise idle core would give
-          images_per_cpu_s: Number(((steps * batchSize) / cpuS).toFixed(2)),
-          load_average: Number(load.toFixed(2)),
-          cores: os.cpus().length,
-          tensors: tf.memory().numTensors,
-        };
-        process.stdout.write(`${JSON.stringify(record)}\n`);
+        const secondsPerStep = await timeSteps(() => trainer.trainStep(images), warmup, steps);
+        emit({ bench: 'train', backend: info.backend, device: info.device, arch, size_px: sizePx, batch: batchSize, steps, threads: 1, images_per_s: round(batchSize / secondsPerStep), ms_per_step: round(secondsPerStep * 1000, 1), load_average: loadAverage() });
       } finally {
         trainer.dispose();
       }

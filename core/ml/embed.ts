@@ -23,6 +23,17 @@ export function l2Normalise(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), 1e-12))) as tf.Tensor2D);
 }
 
+/** h of images [first, first + count) as one tensor [count, D] (L2-normalised unless `normalise` is false). */
+export function embedBatch(encoder: ResNet, images: TrainingImages, first: number, count: number, normalise = true): tf.Tensor2D {
+  const pixelsPerImage = images.sizePx * images.sizePx * images.channels;
+  return tf.tidy(() => {
+    const pixels = images.pixels.subarray(first * pixelsPerImage, (first + count) * pixelsPerImage);
+    const x = tf.sub(tf.div(tf.tensor4d(Float32Array.from(pixels), [count, images.sizePx, images.sizePx, images.channels]), 255), 0.5) as tf.Tensor4D;
+    const h = encoder.forward(x, false); // [count, D]
+    return normalise ? l2Normalise(h) : h;
+  });
+}
+
 /**
  * Encoder features of `images` (first `count` of them) in batches: Float32Array [count, D].
  * `onBatch` sees each finished batch (first index, rows) so callers can store it right away.
@@ -35,17 +46,11 @@ export async function computeEmbeddings(
   const batchSize = options.batchSize ?? 128;
   const dim = encoder.featureDim;
   const out = new Float32Array(images.count * dim);
-  const pixelsPerImage = images.sizePx * images.sizePx * images.channels;
   const meter = new RateMeter();
   for (let first = 0; first < images.count; first += batchSize) {
     throwIfCancelled(options.signal);
     const count = Math.min(batchSize, images.count - first);
-    const features = tf.tidy(() => {
-      const pixels = images.pixels.subarray(first * pixelsPerImage, (first + count) * pixelsPerImage);
-      const x = tf.sub(tf.div(tf.tensor4d(Float32Array.from(pixels), [count, images.sizePx, images.sizePx, images.channels]), 255), 0.5) as tf.Tensor4D;
-      const h = encoder.forward(x, false); // [count, D]
-      return options.normalise === false ? h : l2Normalise(h);
-    });
+    const features = embedBatch(encoder, images, first, count, options.normalise !== false);
     const rows = (await features.data()) as Float32Array;
     features.dispose();
     // Give queued messages (cancel, API calls) a turn: on cpu/wasm data() resolves as a microtask.
@@ -86,7 +91,7 @@ export interface EmbedLibraryResult {
  */
 export async function embedLibrary(
   library: Library,
-  options: { runId?: number; backend?: BackendChoice; batchSize?: number; signal?: AbortSignal; onProgress?: ProgressListener } = {},
+  options: { runId?: number; backend?: BackendChoice; batchSize?: number; threads?: number; signal?: AbortSignal; onProgress?: ProgressListener } = {},
 ): Promise<EmbedLibraryResult> {
   const runs = new RunsRepository(library.db);
   const run = options.runId !== undefined ? runs.byId(options.runId) : runs.latestWithCheckpoint();
@@ -112,7 +117,13 @@ export async function embedLibrary(
     };
     if (options.signal) embedOptions.signal = options.signal;
     if (options.onProgress) embedOptions.onProgress = options.onProgress;
-    await computeEmbeddings(model.encoder, images, embedOptions);
+    // Worker threads cost ~a second to start: worth it from a few batches on.
+    if (images.count >= 4 * (embedOptions.batchSize ?? 128) && options.threads !== 1) {
+      const { computeEmbeddingsParallel } = await import('./parallel-embed.ts');
+      await computeEmbeddingsParallel(model, images, { ...embedOptions, ...(options.threads !== undefined ? { threads: options.threads } : {}) });
+    } else {
+      await computeEmbeddings(model.encoder, images, embedOptions);
+    }
     return { run: run.id, dim, embedded: images.count, failed: images.failed, backend };
   } finally {
     model.dispose();

@@ -8,6 +8,7 @@
  * exist for formats sharp cannot decode); otherwise the original file.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RateMeter, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
@@ -111,14 +112,16 @@ export async function loadTrainingImages(
       options.onProgress?.({ phase: 'train:cache', done, total: sources.length, ratePerS, etaS });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  // sharp decodes on libuv's thread pool: keep every core busy (and a few more for file I/O).
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? Math.max(4, os.availableParallelism() + 2)) }, worker));
   throwIfCancelled(options.signal);
   const imageIds: number[] = [];
   const kept = slots.filter((s, i) => {
     if (s) imageIds.push(sources[i]!.imageId);
     return s !== null;
   }) as Buffer[];
-  const pixels = new Uint8Array(kept.length * bytesPerImage);
+  // In shared memory, so training and embedding threads read it without a copy.
+  const pixels = new Uint8Array(new SharedArrayBuffer(kept.length * bytesPerImage));
   kept.forEach((buffer, i) => pixels.set(buffer, i * bytesPerImage));
   failed.sort((a, b) => a.imageId - b.imageId);
   return { count: kept.length, sizePx, channels: CACHE_CHANNELS, pixels, imageIds, failed, decoded };
