@@ -23,6 +23,11 @@ convention); the 10 images per class are drawn with numpy's RNG, not Looktwice's
 usage: /usr/bin/python3 bench/torch-fmnist-reference.py [--minutes 15 | --steps N] [--threads 1]
         [--batch 128] [--lr 1e-3] [--temperature 0.5] [--crop-min 0.2] [--color-strength 0.5]
         [--seed 1] [--data /usr/share/datasets/fashion-mnist] [--skip-random-init]
+      recipe ablations (this script is ~10x faster than the wasm trainer on this CPU, so recipes are
+      swept here first and the winners confirmed with bench:fmnist):
+        [--optimizer adam|sgd] [--warmup 0.05] [--jitter-p 0.8] [--blur] [--widths 16,32,64,128]
+        [--head-hidden 128] [--head-layers 2|3] [--size-schedule 16@0.5,22@0.8]
+        [--method simclr|simsiam] [--eval-train 60000] [--eval-test 10000] [--label TEXT]
 Prints one JSON line per feature set on stdout (progress on stderr).
 """
 import argparse
@@ -50,6 +55,18 @@ parser.add_argument("--color-strength", type=float, default=0.5)
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
 parser.add_argument("--skip-random-init", action="store_true")
+parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+parser.add_argument("--warmup", type=float, default=0.05)
+parser.add_argument("--jitter-p", type=float, default=0.8)
+parser.add_argument("--blur", action="store_true")
+parser.add_argument("--widths", default="16,32,64,128")
+parser.add_argument("--head-hidden", type=int, default=None)
+parser.add_argument("--head-layers", type=int, choices=[2, 3], default=2)
+parser.add_argument("--size-schedule", default=None)
+parser.add_argument("--method", choices=["simclr", "simsiam"], default="simclr")
+parser.add_argument("--eval-train", type=int, default=60000)
+parser.add_argument("--eval-test", type=int, default=10000)
+parser.add_argument("--label", default=None)
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -81,6 +98,12 @@ def load(split):
 
 x_train, y_train = load("train")
 x_test, y_test = load("t10k")
+# Seeded evaluation subsets (time); training always sees all 60k.
+eval_train_index = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(1))[: args.eval_train].sort().values
+eval_test_index = torch.randperm(len(x_test), generator=torch.Generator().manual_seed(2))[: args.eval_test].sort().values
+x_eval_train, y_eval_train = x_train[eval_train_index], y_train[eval_train_index]
+x_test, y_test = x_test[eval_test_index], y_test[eval_test_index]
+size_schedule = [(int(px), float(until)) for px, until in (part.split("@") for part in args.size_schedule.split(","))] if args.size_schedule else []
 
 
 def augment(x):
@@ -105,7 +128,19 @@ def augment(x):
     contrast = torch.where(apply, torch.empty(b, 1, 1, 1).uniform_(max(0.0, 1 - 0.8 * s), 1 + 0.8 * s), torch.ones(b, 1, 1, 1))
     x = (x * brightness).clamp(0, 1)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    return ((x - mean) * contrast + mean).clamp(0, 1)
+    x = ((x - mean) * contrast + mean).clamp(0, 1)
+    if args.blur:
+        # As core/ml/augment.ts: p = 0.5, sigma in [0.1, 2], kernel radius max(1, floor(5 % of the side)).
+        radius = max(1, int(x.shape[-1] * 0.05))
+        offsets = torch.arange(-radius, radius + 1).float()
+        sigma = torch.empty(b).uniform_(0.1, 2.0)
+        taps = torch.exp(-offsets[None, :] ** 2 / (2 * sigma[:, None] ** 2))
+        taps = taps / taps.sum(1, keepdim=True)  # [B, 2r + 1]
+        blurred = F.conv2d(F.pad(x.transpose(0, 1), (radius, radius, 0, 0), mode="replicate"), taps[:, None, None, :], groups=b)
+        blurred = F.conv2d(F.pad(blurred, (0, 0, radius, radius), mode="replicate"), taps[:, None, :, None], groups=b).transpose(0, 1)
+        chosen = (torch.rand(b, 1, 1, 1) < 0.5).float()
+        x = chosen * blurred + (1 - chosen) * x
+    return x
 
 
 class Block(nn.Module):
@@ -140,8 +175,24 @@ class Encoder(nn.Module):
         return self.body(self.stem(x)).mean((2, 3))
 
 
-encoder = Encoder()
-head = nn.Sequential(nn.Linear(128, 128, bias=False), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 128))
+widths = tuple(int(w) for w in args.widths.split(","))
+encoder = Encoder(widths)
+feature_dim = widths[-1]
+hidden = args.head_hidden or feature_dim
+head_layers = [nn.Linear(feature_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU()]
+if args.head_layers == 3:
+    head_layers += [nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU()]
+head = nn.Sequential(*head_layers, nn.Linear(hidden, 128))
+# SimSiam's predictor (Chen & He, CVPR 2021): a bottleneck MLP 128 -> 32 -> 128 on z.
+predictor = nn.Sequential(nn.Linear(128, 32, bias=False), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 128))
+
+
+def simsiam_loss(z):
+    """z: [2N, D] -> -(cos(p1, sg z2) + cos(p2, sg z1)) / 2."""
+    p = predictor(z)
+    n = z.shape[0] // 2
+    target = z.detach()
+    return -(F.cosine_similarity(p[:n], target[n:]).mean() + F.cosine_similarity(p[n:], target[:n]).mean()) / 2
 
 
 def nt_xent(z, tau):
@@ -159,7 +210,7 @@ def features(x):
     return torch.cat([encoder(x[i:i + 2048] - 0.5) for i in range(0, len(x), 2048)])  # [n, 128]
 
 
-few = np.concatenate([np.random.RandomState(2024).permutation(np.nonzero(y_train.numpy() == c)[0])[:10] for c in range(10)])
+few = np.concatenate([np.random.RandomState(2024).permutation(np.nonzero(y_eval_train.numpy() == c)[0])[:10] for c in range(10)])
 
 
 def probe(h_train, labels, h_test, steps, weight_decay):
@@ -183,22 +234,25 @@ def knn200(h_train, h_test, k=200, t=0.1):
     correct = 0
     for i in range(0, len(b), 1000):
         sims, neighbours = (b[i:i + 1000] @ a.T).topk(k, dim=1)
-        votes = torch.zeros(len(sims), 10).scatter_add_(1, y_train[neighbours], torch.exp(sims / t))
+        votes = torch.zeros(len(sims), 10).scatter_add_(1, y_eval_train[neighbours], torch.exp(sims / t))
         correct += (votes.argmax(1) == y_test[i:i + 1000]).sum().item()
     return correct / len(b)
 
 
 def evaluate(name, extra):
     started = time.perf_counter()
-    h_train, h_test = features(x_train), features(x_test)
+    h_train, h_test = features(x_eval_train), features(x_test)
     few_index = torch.tensor(few)
     record = {
         "bench": "fmnist",
+        **({"label": args.label} if args.label else {}),
         "features": name,
         "dim": h_train.shape[1],
-        "probe_all": round(probe(h_train, y_train, h_test, 6000, 1e-5), 4),
-        "probe_10_per_class": round(probe(h_train[few_index], y_train[few_index], h_test, 500, 1e-3), 4),
+        "probe_all": round(probe(h_train, y_eval_train, h_test, 6000, 1e-5), 4),
+        "probe_10_per_class": round(probe(h_train[few_index], y_eval_train[few_index], h_test, 500, 1e-3), 4),
         "knn200": round(knn200(h_train, h_test), 4),
+        "eval_train": len(h_train),
+        "eval_test": len(h_test),
         "eval_s": round(time.perf_counter() - started, 1),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -219,14 +273,19 @@ def warmup_cosine(step, total, warmup, base):
 if not args.skip_random_init:
     evaluate("pytorch-cpu-resnet-small-random-init", {})
 
-decayed = [p for module in list(encoder.modules()) + list(head.modules()) if isinstance(module, (nn.Conv2d, nn.Linear)) for name, p in module.named_parameters(recurse=False) if name == "weight"]
+modules = [encoder, head] + ([predictor] if args.method == "simsiam" else [])
+all_parameters = [p for m in modules for p in m.parameters()]
+decayed = [p for m in modules for module in m.modules() if isinstance(module, (nn.Conv2d, nn.Linear)) for name, p in module.named_parameters(recurse=False) if name == "weight"]
 decayed_ids = {id(p) for p in decayed}
-others = [p for p in list(encoder.parameters()) + list(head.parameters()) if id(p) not in decayed_ids]
-optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": 1e-6}, {"params": others, "weight_decay": 0.0}], lr=args.lr)
+others = [p for p in all_parameters if id(p) not in decayed_ids]
+if args.optimizer == "adam":
+    optimizer = torch.optim.AdamW([{"params": decayed, "weight_decay": 1e-6}, {"params": others, "weight_decay": 0.0}], lr=args.lr)
+else:  # as core/ml/optimizer.ts 'sgd': momentum 0.9, L2 5e-4 on weights only
+    optimizer = torch.optim.SGD([{"params": decayed, "weight_decay": 5e-4}, {"params": others, "weight_decay": 0.0}], lr=args.lr, momentum=0.9)
 
 budget_s = args.minutes * 60
 total = args.steps if args.steps is not None else 1_000_000
-warmup = max(1, round(total * 0.05))
+warmup = max(1, round(total * args.warmup))
 timing_steps = 3
 losses = []
 started = time.perf_counter()
@@ -235,17 +294,21 @@ while True:
     elapsed = time.perf_counter() - started
     if args.steps is None and step == timing_steps:
         total = max(timing_steps + 1, int(budget_s / (elapsed / timing_steps)))
-        warmup = max(1, round(total * 0.05))
+        warmup = max(1, round(total * args.warmup))
         log(f"{elapsed / timing_steps:.2f} s/step -> {total} steps in {args.minutes:g} min ({total * args.batch / len(x_train):.2f} epochs)")
     if step >= total or (args.steps is None and step > timing_steps and elapsed >= budget_s):
         break
     for group in optimizer.param_groups:
         group["lr"] = warmup_cosine(step, total, warmup, args.lr)
-    encoder.train()
-    head.train()
+    for m in modules:
+        m.train()
     x = x_train[torch.randperm(len(x_train))[: args.batch]]  # [N, 1, 28, 28], distinct images
-    views = torch.cat([augment(x), augment(x)]) - 0.5  # [2N, 1, 28, 28]
-    loss = nt_xent(head(encoder(views)), args.temperature)
+    size = next((px for px, until in size_schedule if step / total < until), x.shape[-1])
+    if size != x.shape[-1]:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+    views = torch.cat([augment(x), augment(x)]) - 0.5  # [2N, 1, S, S]
+    z = head(encoder(views))  # [2N, 128]
+    loss = nt_xent(z, args.temperature) if args.method == "simclr" else simsiam_loss(z)
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -254,7 +317,7 @@ while True:
     if step % 25 == 0:
         log(f"step {step}/{total} loss {loss.item():.4f} {step * args.batch / (time.perf_counter() - started):.1f} img/s")
 train_s = time.perf_counter() - started
-evaluate("pytorch-cpu-resnet-small-simclr", {
+evaluate(f"pytorch-cpu-resnet-small-{args.method}", {
     "steps": step,
     "batch": args.batch,
     "epochs": round(step * args.batch / len(x_train), 3),
@@ -263,4 +326,5 @@ evaluate("pytorch-cpu-resnet-small-simclr", {
     "train_images_per_s": round(step * args.batch / train_s, 1),
     "first_loss": round(float(np.mean(losses[:10])), 4),
     "final_loss": round(float(np.mean(losses[-10:])), 4),
+    "recipe": {k: v for k, v in vars(args).items() if k not in ("data", "label", "eval_train", "eval_test", "skip_random_init", "minutes", "steps", "threads", "batch")},
 })
