@@ -4,12 +4,17 @@
  * else the first present file. Incremental: a rerun only touches new images. A file that cannot
  * be decoded gets a row with its error, so it is reported once and not retried every run.
  * The image's own perceptual hashes are the ones ingest stored (perceptual_hashes), joined in
- * here; the cache holds only the hashes of the mirror (image-features.ts).
+ * here; the cache holds only the hashes of the mirror, computed from the same thumbnail ingest
+ * hashed. Hash-version check: when an image's cache row is (re)built, the stored hashes are
+ * compared with the thumbnail's; they differ only where an older Looktwice stored them with an
+ * older definition (perceptual-hash.ts HASH_VERSION 1), and are then replaced. The
+ * FEATURES_VERSION bump that came with HASH_VERSION 2 makes every library go through this once.
  */
 import path from 'node:path';
 import fs from 'node:fs';
 import type { Db } from '../store/db.ts';
 import { CurateRepository, type ImageFeatures } from '../store/curate.repository.ts';
+import { ImagesRepository } from '../store/images.repository.ts';
 import { RateMeter, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { FEATURES_VERSION, computePixelFeatures } from './image-features.ts';
 
@@ -28,6 +33,7 @@ const MIN_THUMBNAIL_PX = 192;
 /** Computes missing features; returns every image's features (current version) and any errors. */
 export async function ensureFeatures(db: Db, options: FeatureJobOptions = {}): Promise<{ features: Map<number, ImageFeatures>; errors: Array<{ path: string; reason: string }> }> {
   const repository = new CurateRepository(db);
+  const images = new ImagesRepository(db);
   const missing = repository.imagesMissingFeatures(FEATURES_VERSION);
   const errors: Array<{ path: string; reason: string }> = [];
   if (missing.length > 0) {
@@ -48,7 +54,7 @@ export async function ensureFeatures(db: Db, options: FeatureJobOptions = {}): P
         const imageId = missing[next++]!;
         const filePath = pathsByImage.get(imageId);
         if (!filePath) continue;
-        const row = await featuresFor(repository, imageId, filePath, options.dataDir);
+        const row = await featuresFor(repository, images, imageId, filePath, options.dataDir);
         if (row.error) errors.push({ path: filePath, reason: row.error });
         pending.push(row);
         done++;
@@ -76,25 +82,27 @@ function withStoredHashes(repository: CurateRepository, features: Map<number, Im
   return features;
 }
 
-async function featuresFor(repository: CurateRepository, imageId: number, filePath: string, dataDir: string | undefined): Promise<ImageFeatures> {
+async function featuresFor(repository: CurateRepository, images: ImagesRepository, imageId: number, filePath: string, dataDir: string | undefined): Promise<ImageFeatures> {
   const empty: ImageFeatures = {
     imageId, version: FEATURES_VERSION, source: 'file', dhash: null, dhashMirror: null, phash: null, phashMirror: null,
     descriptor: null, grid: null, colour: null, laplacianVariance: null, brightness: null, contrast: null, entropyBits: null, darkFraction: null,
     brightFraction: null, pixelHash: null, error: null,
   };
   const thumbnail = dataDir ? repository.largestThumbnail(imageId) : undefined;
-  let source: string = filePath;
-  let sourceKind: 'thumbnail' | 'file' = 'file';
-  if (thumbnail && dataDir && Math.max(thumbnail.width, thumbnail.height) >= MIN_THUMBNAIL_PX) {
-    const thumbnailPath = path.join(dataDir, thumbnail.relpath);
-    if (fs.existsSync(thumbnailPath)) {
-      source = thumbnailPath;
-      sourceKind = 'thumbnail';
-    }
-  }
+  const thumbnailPath = thumbnail && dataDir ? path.join(dataDir, thumbnail.relpath) : undefined;
+  const hasThumbnail = thumbnailPath !== undefined && fs.existsSync(thumbnailPath);
+  // Features from the thumbnail unless it is too small to measure sharpness on; hashes always
+  // from the thumbnail when there is one, since that is what ingest hashed.
+  const useThumbnail = hasThumbnail && Math.max(thumbnail!.width, thumbnail!.height) >= MIN_THUMBNAIL_PX;
+  const source = useThumbnail ? thumbnailPath! : filePath;
+  const sourceKind: 'thumbnail' | 'file' = useThumbnail ? 'thumbnail' : 'file';
   try {
-    const features = await computePixelFeatures(source);
-    return { ...empty, ...features, source: sourceKind };
+    const { hashes, ...features } = await computePixelFeatures(source, hasThumbnail ? thumbnailPath : undefined);
+    const stored = images.perceptualHashes(imageId);
+    if (hasThumbnail && (stored?.dhash !== hashes.dhash || stored?.phash !== hashes.phash)) {
+      images.upsertPerceptualHashes(imageId, { dhash: hashes.dhash, phash: hashes.phash });
+    }
+    return { ...empty, ...features, dhashMirror: hashes.dhashMirror, phashMirror: hashes.phashMirror, source: sourceKind };
   } catch (error) {
     return { ...empty, source: sourceKind, error: `cannot decode ${source}: ${(error as Error).message}` };
   }

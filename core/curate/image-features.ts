@@ -1,18 +1,18 @@
 /**
- * Pixel features of one image, computed from small decodes (sharp): the perceptual hashes of its
- * left-right mirror (so flipped copies match the hashes ingest stored; the image's own hashes
- * are read from the store, never recomputed here), a tiny normalised grey descriptor for the
- * near-duplicate check, and the quality scores behind the flags (sharpness, exposure,
- * information). Cached per image in curate_features; bump FEATURES_VERSION when this changes.
+ * Pixel features of one image, computed from its small grey decode: the perceptual hashes of its
+ * left-right mirror (so flipped copies match; the image's own hashes are the ones ingest stored),
+ * a tiny normalised grey descriptor for the near-duplicate check, and the quality scores behind
+ * the flags (sharpness, exposure, information). Cached per image in curate_features; bump
+ * FEATURES_VERSION when this changes.
  */
 import crypto from 'node:crypto';
 import sharp from 'sharp';
-import { THUMBNAIL_SIZE_PX } from '../library/analyse-image.ts';
-import { hashPixels } from '../library/perceptual-hash.ts';
+import { HASH_DECODE_SIZE_PX, decodeGrey, hashesOfGrey, resampleGrey, type ImageHashes } from '../library/perceptual-hash.ts';
 
 /**
- * Version of the feature code; rows of another version are recomputed. 3: mirror hashes from
- * library/perceptual-hash.ts (the stored hashes' definition) instead of a second implementation.
+ * Version of the feature code; rows of another version are recomputed. 3: hashes from
+ * library/perceptual-hash.ts, the one implementation ingest also uses (rebuilding the cache
+ * replaces stored hashes of the older definition, see features.service.ts).
  */
 export const FEATURES_VERSION = 3;
 /** Side of the colour layout grid. */
@@ -20,12 +20,11 @@ export const COLOUR_SIDE = 4;
 /** Side of the descriptor grid: DESCRIPTOR_SIDE² numbers per image. */
 export const DESCRIPTOR_SIDE = 16;
 /** Long side (px) at which sharpness and exposure are measured, so scores compare across sizes. */
-export const ANALYSIS_SIZE_PX = 256;
+export const ANALYSIS_SIZE_PX = HASH_DECODE_SIZE_PX;
 
 export interface PixelFeatures {
-  /** dHash and pHash of the left-right mirror; the image's own are the ones ingest stored. */
-  dhashMirror: string;
-  phashMirror: string;
+  /** Hashes of the image and its mirror, from the thumbnail when one was given (as ingest's). */
+  hashes: ImageHashes;
   /** [DESCRIPTOR_SIDE²] zero-mean, L2-normalised grey; all zeros for a uniform image. */
   descriptor: Float32Array;
   /** [GRID_SIDE²] grey bytes of the whole frame, for the crop-tolerant check. */
@@ -38,17 +37,6 @@ export interface PixelFeatures {
   entropyBits: number;
   darkFraction: number;
   brightFraction: number;
-}
-
-/** Resamples a grey image (fill, aspect ignored) to width × height bytes. */
-async function resampleGrey(grey: Buffer, width: number, height: number, toWidth: number, toHeight: number): Promise<Uint8Array> {
-  const data = await sharp(grey, { raw: { width, height, channels: 1 } })
-    .resize(toWidth, toHeight, { fit: 'fill', kernel: 'cubic' })
-    .extractChannel(0) // sharp would otherwise hand back sRGB (3 channels) for 1-channel input
-    .raw()
-    .toBuffer();
-  if (data.length !== toWidth * toHeight) throw new Error(`resampled grey image has ${data.length} bytes, expected ${toWidth * toHeight}`);
-  return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
 /** Reverses each row of a row-major grid: the grid of the left-right mirrored image. */
@@ -125,52 +113,25 @@ export function qualityScores(grey: Uint8Array, width: number, height: number) {
 
 /**
  * Decodes `input` (a file path or encoded bytes) to grey at ≤ ANALYSIS_SIZE_PX and computes
- * every pixel feature. EXIF orientation is applied first. Throws when sharp cannot decode it.
+ * every pixel feature; the hashes come from `hashInput` (the thumbnail ingest hashed) when given,
+ * else from `input`. EXIF orientation is applied first. Throws when sharp cannot decode it.
  */
-export async function computePixelFeatures(input: string | Buffer): Promise<PixelFeatures> {
-  const { data, info } = await sharp(input, { failOn: 'none' })
-    .rotate()
-    .greyscale()
-    .resize(ANALYSIS_SIZE_PX, ANALYSIS_SIZE_PX, { fit: 'inside', withoutEnlargement: true })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const grey = info.channels === 1 ? data : extractFirstChannel(data, info.channels);
-  const { width, height } = info;
-  const grid32 = await resampleGrey(grey, width, height, 32, 32);
-  const grid16 = await resampleGrey(grey, width, height, DESCRIPTOR_SIDE, DESCRIPTOR_SIDE);
-  const greyBytes = new Uint8Array(grey.buffer, grey.byteOffset, grey.length);
+export async function computePixelFeatures(input: string | Buffer, hashInput?: string | Buffer): Promise<PixelFeatures> {
+  const image = await decodeGrey(input);
+  const { grey, width, height } = image;
+  const grid32 = await resampleGrey(image, 32, 32);
+  const grid16 = await resampleGrey(image, DESCRIPTOR_SIDE, DESCRIPTOR_SIDE);
   const colourBytes = await sharp(input, { failOn: 'none' }).rotate().removeAlpha().resize(COLOUR_SIDE, COLOUR_SIDE, { fit: 'fill' }).toColourspace('srgb').raw().toBuffer();
   const colour = new Float32Array(COLOUR_SIDE * COLOUR_SIDE * 3);
   for (let i = 0; i < colour.length; i++) colour[i] = (colourBytes[i] ?? 0) / 255;
-  const mirror = await mirroredHashes(input);
+  const hashes = await hashesOfGrey(hashInput !== undefined && hashInput !== input ? await decodeGrey(hashInput) : image);
   return {
-    dhashMirror: mirror.dhash,
-    phashMirror: mirror.phash,
+    hashes,
     descriptor: normaliseDescriptor(grid16),
     grid: Uint8Array.from(grid32),
     colour,
-    ...qualityScores(greyBytes, width, height),
+    ...qualityScores(grey, width, height),
   };
-}
-
-/**
- * Hashes of the left-right mirror, from the decode ingest hashes (oriented sRGB(A) at ≤ 256 px),
- * so they compare bit for bit with the hashes ingest stored for the same picture flipped.
- */
-async function mirroredHashes(input: string | Buffer): Promise<{ dhash: string; phash: string }> {
-  const { data, info } = await sharp(input, { failOn: 'none' })
-    .rotate()
-    .resize(THUMBNAIL_SIZE_PX, THUMBNAIL_SIZE_PX, { fit: 'inside', withoutEnlargement: true })
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return hashPixels(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels, { mirrored: true });
-}
-
-function extractFirstChannel(data: Buffer, channels: number): Buffer {
-  const out = Buffer.alloc(data.length / channels);
-  for (let i = 0; i < out.length; i++) out[i] = data[i * channels]!;
-  return out;
 }
 
 /** sha256 of the decoded, oriented RGBA pixels plus size: equal for the same picture in any container. */

@@ -1,6 +1,7 @@
 /**
  * Everything ingest learns from an image's pixels, from one decode: format, dimensions after
- * EXIF orientation, EXIF, a thumbnail (WebP, longest side 256 px) and the perceptual hashes.
+ * EXIF orientation, EXIF, a thumbnail (WebP, longest side 256 px) and the perceptual hashes
+ * (of the thumbnail, see perceptual-hash.ts).
  * The decode is sharp (libvips) straight to thumbnail size, so JPEG and WebP use shrink-on-load
  * and a 12-megapixel photo is never held at full size. HEIC (HEVC), which libvips cannot
  * decode, goes through heic-decoder.ts first. The header is checked against a pixel
@@ -11,7 +12,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { parseExif, type ExifSummary } from './exif.ts';
 import { describeNonImage, sniffFormat, type ImageFormatName } from './formats.ts';
 import { decodeHeic } from './heic-decoder.ts';
-import { hashPixels } from './perceptual-hash.ts';
+import { hashImage } from './perceptual-hash.ts';
 
 /** Default pixel limit: sharp's own default, 0x3FFF × 0x3FFF ≈ 268 megapixels. */
 export const DEFAULT_MAX_PIXELS = 0x3fff * 0x3fff;
@@ -163,8 +164,9 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
   // 3. Thumbnail and hashes from the small decode; EXIF from the block sharp already found.
   const thumbnailPromise = sharp(data, { raw: { width: info.width, height: info.height, channels } }).webp(THUMBNAIL_WEBP).toBuffer();
   const exifPromise = parseExif(metadata.exif ?? (format === 'tiff' && Buffer.isBuffer(input) ? input : undefined));
-  const hashes = hashPixels(data, info.width, info.height, channels);
   const [thumbnail, parsedExif] = await Promise.all([thumbnailPromise, exifPromise]);
+  // The hashes are of the thumbnail, so curation can hash the same bytes for the mirror.
+  const { dhash, phash } = await hashImage(thumbnail);
   const exif: ExifSummary = { ...parsedExif, orientation: parsedExif.orientation ?? metadata.orientation ?? null };
   return {
     format,
@@ -172,6 +174,7 @@ export async function analyseImage(input: Buffer | string, options: AnalyseOptio
     height,
     exif,
     thumbnail: { bytes: thumbnail, width: info.width, height: info.height },
-    ...hashes,
+    dhash,
+    phash,
   };
 }

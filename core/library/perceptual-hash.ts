@@ -1,18 +1,33 @@
 /**
  * 64-bit perceptual hashes, as 16 hex digits (most significant bit = first pixel/coefficient),
- * and their Hamming distance. The one implementation in Looktwice: ingest computes both hashes
- * from its decode and stores them (perceptual_hashes); curation reads those and computes only the
- * hashes of the left-right mirror, with hashPixels() on the same kind of decode.
+ * and their Hamming distance: the one implementation in Looktwice.
  * - dHash, the difference hash (N. Krawetz, "Kind of Like That", The Hacker Factor blog, 2013):
- *   greyscale 9×8, one bit per horizontally adjacent pair, 1 when the right pixel is brighter
- *   (as `imagehash.dhash`).
+ *   greyscale 9×8, one bit per horizontally adjacent pair, 1 when the left pixel is brighter
+ *   (`imagehash.dhash` sets it when the right one is: Hamming distances are the same except on
+ *   ties, e.g. clipped highlights, where this order is what the thresholds were calibrated on).
  * - pHash, the DCT hash (C. Zauner, "Implementation and Benchmarking of Perceptual Image Hash
  *   Functions", 2010; as in the `imagehash` library): greyscale 32×32, 2-D DCT-II, the 8×8
  *   lowest frequencies, 1 where a coefficient is above their median.
  * Both are robust to rescaling and recompression; near duplicates differ in a few bits.
- * Stored hashes are compared with freshly computed ones, so the definition (bit order included)
- * is frozen: changing it needs a migration that recomputes every stored hash.
+ *
+ * What is hashed: the image's catalogue thumbnail (≤ 256 px WebP), decoded to grey by libvips
+ * (transparency on white) and resampled with a cubic kernel. Ingest hashes the thumbnail it has
+ * just made and stores the result; curation reads the stored hashes and hashes the same
+ * thumbnail only for the left-right mirror (flipped copies) — same bytes, same function, so the
+ * two agree bit for bit. The near-duplicate thresholds (core/curate/duplicates.ts) were
+ * calibrated on exactly these hashes. HASH_VERSION names this definition.
  */
+import sharp from 'sharp';
+
+/**
+ * Version of the definition above. 2: the thumbnail's grey, cubic resampling, left-brighter dHash
+ * bits. Libraries ingested before hold version 1 (BT.601 luma of ingest's decode, area
+ * averaging, right-brighter dHash bits); curation replaces those when it rebuilds its cache (see
+ * core/curate/features.service.ts).
+ */
+export const HASH_VERSION = 2;
+/** Longest side of the grey decode the hashes (and curation's pixel features) start from. */
+export const HASH_DECODE_SIZE_PX = 256;
 
 /** Side of the greyscale square pHash works on. */
 export const PHASH_INPUT_SIZE_PX = 32;
@@ -20,82 +35,40 @@ export const PHASH_INPUT_SIZE_PX = 32;
 export const DHASH_INPUT_WIDTH_PX = 9;
 export const DHASH_INPUT_HEIGHT_PX = 8;
 
-/**
- * Greyscale (ITU-R BT.601 luma, as PIL's 'L' mode that `imagehash` uses) of interleaved pixels
- * with 1–4 channels; transparent pixels are composited onto white. One value per pixel.
- */
-export function luma(pixels: Uint8Array, pixelCount: number, channels: number): Float32Array {
-  const out = new Float32Array(pixelCount);
-  const hasAlpha = channels === 2 || channels === 4;
-  for (let i = 0, o = 0; i < pixelCount; i += 1, o += channels) {
-    let value = channels >= 3 ? 0.299 * pixels[o]! + 0.587 * pixels[o + 1]! + 0.114 * pixels[o + 2]! : pixels[o]!;
-    if (hasAlpha) {
-      const alpha = pixels[o + channels - 1]! / 255;
-      value = value * alpha + 255 * (1 - alpha);
-    }
-    out[i] = value;
-  }
-  return out;
-}
-
-/** For each output cell, the input indices it covers and their weights (summing to 1). */
-function boxWeights(inputSize: number, outputSize: number): { start: Int32Array; count: Int32Array; weights: Float32Array; stride: number } {
-  const scale = inputSize / outputSize;
-  const stride = Math.ceil(scale) + 2;
-  const start = new Int32Array(outputSize);
-  const count = new Int32Array(outputSize);
-  const weights = new Float32Array(outputSize * stride);
-  for (let out = 0; out < outputSize; out += 1) {
-    const from = out * scale;
-    const to = from + scale;
-    const first = Math.floor(from);
-    start[out] = first;
-    let n = 0;
-    for (let i = first; i < Math.min(inputSize, Math.ceil(to)); i += 1) {
-      const weight = Math.min(to, i + 1) - Math.max(from, i);
-      if (weight > 0) weights[out * stride + (i - first)] = weight / scale;
-      n = i - first + 1;
-    }
-    count[out] = n;
-  }
-  return { start, count, weights, stride };
+/** A greyscale image: one byte per pixel, row-major. */
+export interface GreyImage {
+  grey: Uint8Array;
+  width: number;
+  height: number;
 }
 
 /**
- * Greyscale values (from luma()) resampled to width×height by area averaging: each output
- * pixel is the mean of the input area it covers. Done here rather than as more sharp calls:
- * on a 256 px thumbnail it takes a fraction of a millisecond.
+ * Decodes an image (path or encoded bytes) to grey at ≤ HASH_DECODE_SIZE_PX: EXIF orientation
+ * applied, transparency composited onto white. Throws when sharp cannot decode it.
  */
-export function resampleGrey(grey: Float32Array, inputWidth: number, inputHeight: number, width: number, height: number): Uint8Array {
-  const columns = boxWeights(inputWidth, width);
-  const rows = boxWeights(inputHeight, height);
-  const horizontal = new Float32Array(width * inputHeight);
-  for (let y = 0; y < inputHeight; y += 1) {
-    const row = y * inputWidth;
-    for (let x = 0; x < width; x += 1) {
-      let sum = 0;
-      const first = row + columns.start[x]!;
-      const base = x * columns.stride;
-      for (let k = 0; k < columns.count[x]!; k += 1) sum += grey[first + k]! * columns.weights[base + k]!;
-      horizontal[y * width + x] = sum;
-    }
-  }
-  const out = new Uint8Array(width * height);
-  for (let y = 0; y < height; y += 1) {
-    const first = rows.start[y]!;
-    const base = y * rows.stride;
-    for (let x = 0; x < width; x += 1) {
-      let sum = 0;
-      for (let k = 0; k < rows.count[y]!; k += 1) sum += horizontal[(first + k) * width + x]! * rows.weights[base + k]!;
-      out[y * width + x] = Math.max(0, Math.min(255, Math.round(sum)));
-    }
-  }
-  return out;
+export async function decodeGrey(input: string | Buffer): Promise<GreyImage> {
+  const { data, info } = await sharp(input, { failOn: 'none' })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .greyscale()
+    .resize(HASH_DECODE_SIZE_PX, HASH_DECODE_SIZE_PX, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const grey = new Uint8Array(info.width * info.height);
+  // sharp can hand back more than one channel for grey output; the first one is the grey.
+  for (let i = 0; i < grey.length; i++) grey[i] = data[i * info.channels]!;
+  return { grey, width: info.width, height: info.height };
 }
 
-/** luma() then resampleGrey(): greyscale pixels of an RGB(A) image at width×height. */
-export function greyResample(pixels: Uint8Array, inputWidth: number, inputHeight: number, channels: number, width: number, height: number): Uint8Array {
-  return resampleGrey(luma(pixels, inputWidth * inputHeight, channels), inputWidth, inputHeight, width, height);
+/** Resamples a grey image to width × height bytes (cubic, aspect ignored). */
+export async function resampleGrey(image: GreyImage, width: number, height: number): Promise<Uint8Array> {
+  const data = await sharp(image.grey, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .extractChannel(0) // sharp would otherwise hand back sRGB (3 channels) for 1-channel input
+    .raw()
+    .toBuffer();
+  if (data.length !== width * height) throw new Error(`resampled grey image has ${data.length} bytes, expected ${width * height}`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
 function bitsToHex(bits: readonly boolean[]): string {
@@ -107,14 +80,14 @@ function bitsToHex(bits: readonly boolean[]): string {
   return hex;
 }
 
-/** dHash of 9×8 greyscale pixels (row-major, one byte each). */
+/** dHash of 9×8 greyscale pixels (row-major, one byte each): bit 1 where the left pixel is brighter. */
 export function differenceHash(grey: Uint8Array): string {
   if (grey.length !== DHASH_INPUT_WIDTH_PX * DHASH_INPUT_HEIGHT_PX) throw new Error(`dHash needs 9×8 = 72 grey pixels, got ${grey.length}`);
   const bits: boolean[] = [];
   for (let y = 0; y < DHASH_INPUT_HEIGHT_PX; y += 1) {
     for (let x = 0; x < DHASH_INPUT_WIDTH_PX - 1; x += 1) {
       const row = y * DHASH_INPUT_WIDTH_PX;
-      bits.push(grey[row + x + 1]! > grey[row + x]!);
+      bits.push(grey[row + x]! > grey[row + x + 1]!);
     }
   }
   return bitsToHex(bits);
@@ -164,27 +137,34 @@ export interface PerceptualHashes {
   phash: string;
 }
 
-/** Reverses each row of a row-major grid in place: the grid of the left-right mirrored image. */
-function mirrorRows(grid: Uint8Array, width: number): Uint8Array {
-  for (let row = 0; row < grid.length; row += width) grid.subarray(row, row + width).reverse();
-  return grid;
+/** The hashes of an image and of its left-right mirror. */
+export interface ImageHashes extends PerceptualHashes {
+  dhashMirror: string;
+  phashMirror: string;
 }
 
-/**
- * dHash and pHash of decoded pixels (interleaved sRGB(A) or grey, 1–4 channels, row-major): the
- * way every part of Looktwice hashes an image — luma(), then area averaging to 9×8 and 32×32.
- * With `mirrored`, the hashes of the left-right mirror of the image (for flipped copies); area
- * averaging is symmetric, so mirroring the small grids equals hashing a mirrored decode.
- */
-export function hashPixels(pixels: Uint8Array, width: number, height: number, channels: number, options: { mirrored?: boolean } = {}): PerceptualHashes {
-  const grey = luma(pixels, width * height, channels);
-  const dhashGrey = resampleGrey(grey, width, height, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX);
-  const phashGrey = resampleGrey(grey, width, height, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX);
-  if (options.mirrored) {
-    mirrorRows(dhashGrey, DHASH_INPUT_WIDTH_PX);
-    mirrorRows(phashGrey, PHASH_INPUT_SIZE_PX);
-  }
-  return { dhash: differenceHash(dhashGrey), phash: dctHash(phashGrey) };
+/** Reverses each row of a row-major grid: the grid of the left-right mirrored image. */
+function mirrorRows(grid: Uint8Array, width: number): Uint8Array {
+  const out = grid.slice();
+  for (let row = 0; row < out.length; row += width) out.subarray(row, row + width).reverse();
+  return out;
+}
+
+/** dHash and pHash of a grey image (decodeGrey()), and of its mirror. */
+export async function hashesOfGrey(image: GreyImage): Promise<ImageHashes> {
+  const dhashGrey = await resampleGrey(image, DHASH_INPUT_WIDTH_PX, DHASH_INPUT_HEIGHT_PX);
+  const phashGrey = await resampleGrey(image, PHASH_INPUT_SIZE_PX, PHASH_INPUT_SIZE_PX);
+  return {
+    dhash: differenceHash(dhashGrey),
+    phash: dctHash(phashGrey),
+    dhashMirror: differenceHash(mirrorRows(dhashGrey, DHASH_INPUT_WIDTH_PX)),
+    phashMirror: dctHash(mirrorRows(phashGrey, PHASH_INPUT_SIZE_PX)),
+  };
+}
+
+/** The hashes of an image given as its thumbnail (path or bytes): decodeGrey() then hashesOfGrey(). */
+export async function hashImage(input: string | Buffer): Promise<ImageHashes> {
+  return hashesOfGrey(await decodeGrey(input));
 }
 
 /** A 16-hex-digit hash as two unsigned 32-bit halves [high, low] (for fast Hamming distances). */
