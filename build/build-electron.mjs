@@ -4,6 +4,9 @@
 //   engine.cjs   electron/engine/entry.ts  (utility process: library service, training)
 //   icon.png     build/icons/512x512.png   (window icon on Linux/Windows)
 //   heic-worker.mjs core/library/heic-worker.mjs (HEIC decoding worker, beside engine.cjs)
+//   <name>.cjs   every worker-thread entry of the engine (WORKER_ENTRIES), beside engine.cjs:
+//                core/common/worker-thread.ts starts `<name>.cjs` beside the bundle that asks
+//                for `./<name>.ts`, so training, embedding and k-NN use every core in the app too
 // Our TypeScript (electron/ and the core/ it imports) is bundled; npm packages stay external and
 // load from node_modules at run time (inside the asar, native ones from app.asar.unpacked), so
 // native addons and tfjs's self-registering backends are never rewritten by the bundler.
@@ -39,10 +42,17 @@ const common = {
   absWorkingDir: root,
 };
 
+// Worker-thread entries started through core/common/worker-thread.ts; each becomes <name>.cjs.
+const WORKER_ENTRIES = ['core/api/ml-worker.ts', 'core/ml/train-worker.ts', 'core/ml/embed-worker.ts', 'core/curate/knn-worker.ts', 'core/curate/ivf-worker.ts'];
+const workerNames = WORKER_ENTRIES.map((entry) => path.basename(entry, '.ts'));
+if (new Set(workerNames).size !== workerNames.length) throw new Error('worker entries must have distinct names: they share one folder in the bundle');
+
 fs.rmSync(outDir, { recursive: true, force: true });
 await Promise.all([
   build({ ...common, ...importMetaShim, entryPoints: ['electron/main.ts'], outfile: path.join(outDir, 'main.cjs'), platform: 'node', target: nodeTarget, packages: 'external' }),
   build({ ...common, ...importMetaShim, entryPoints: ['electron/engine/entry.ts'], outfile: path.join(outDir, 'engine.cjs'), platform: 'node', target: nodeTarget, packages: 'external' }),
+  ...WORKER_ENTRIES.map((entry) =>
+    build({ ...common, ...importMetaShim, entryPoints: [entry], outfile: path.join(outDir, `${path.basename(entry, '.ts')}.cjs`), platform: 'node', target: nodeTarget, packages: 'external' })),
   // The sandboxed preload may require only 'electron' (and a few polyfilled builtins): bundle
   // everything else into it.
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: path.join(outDir, 'preload.cjs'), platform: 'browser', target: 'chrome120', external: ['electron'] }),

@@ -3,14 +3,12 @@
  * asked for (browsing, duplicates, labels and export never need it, so `looktwice serve` starts
  * in a moment and a broken backend leaves every other screen working). Training and embedding
  * run in a worker thread on their own connection to the library (ml-worker.ts), so the thread
- * that answers the UI never waits behind a training step; where the worker cannot start (a
- * bundled build without the TypeScript sources) they run in-process.
+ * that answers the UI never waits behind a training step — from source and in the desktop app's
+ * bundled engine alike (core/common/worker-thread.ts); where the worker script is missing (or
+ * LOOKTWICE_ML_IN_PROCESS=1) they run in-process.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { CancelledError, type Progress, type ProgressListener } from '../common/progress.ts';
+import { resolveWorkerScript, startWorker } from '../common/worker-thread.ts';
 import type { Library } from '../store/db.ts';
 import type * as Backend from '../ml/backend.ts';
 import type * as Train from '../ml/train.service.ts';
@@ -25,31 +23,10 @@ export interface MlEngine {
   embedLibrary: typeof Embed.embedLibrary;
 }
 
-// Node 20 loads a worker's entry before `--import` hooks apply, so a small CommonJS bootstrap
-// registers tsx (its ESM API: the CommonJS build cannot register hooks inside a worker) and then
-// imports the TypeScript entry — the same approach as core/curate/neighbours.ts.
-const WORKER_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const { pathToFileURL } = require('node:url');
-import(pathToFileURL(workerData.tsxApi).href)
-  .then(({ register }) => { register(); return import(pathToFileURL(workerData.entry).href); });
-`;
+const WORKER_ENTRY = new URL('./ml-worker.ts', import.meta.url);
 
-function workerEntry(): string | null {
-  try {
-    const entry = fileURLToPath(new URL('./ml-worker.ts', import.meta.url));
-    return fs.existsSync(entry) && process.env.LOOKTWICE_ML_IN_PROCESS !== '1' ? entry : null;
-  } catch {
-    return null;
-  }
-}
-
-function tsxApi(): string | null {
-  try {
-    return createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-  } catch {
-    return null;
-  }
+function canUseWorker(): boolean {
+  return process.env.LOOKTWICE_ML_IN_PROCESS !== '1' && resolveWorkerScript(WORKER_ENTRY).kind !== 'missing';
 }
 
 interface RunOptions {
@@ -59,9 +36,9 @@ interface RunOptions {
 }
 
 /** Runs one task in a worker thread; rejects with CancelledError when the signal stops it. */
-function runInWorker<T>(task: MlTask, entry: string, api: string, options: RunOptions): Promise<T> {
+function runInWorker<T>(task: MlTask, options: RunOptions): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { entry, tsxApi: api, task } });
+    const worker = startWorker(WORKER_ENTRY, { task });
     let settled = false;
     const onAbort = (): void => worker.postMessage({ type: 'cancel' });
     if (options.signal?.aborted) onAbort();
@@ -97,19 +74,17 @@ let loading: Promise<MlEngine> | null = null;
 export function loadMl(): Promise<MlEngine> {
   loading ??= (async () => {
     const [backend, train, embed] = await Promise.all([import('../ml/backend.ts'), import('../ml/train.service.ts'), import('../ml/embed.ts')]);
-    const entry = workerEntry();
-    const api = tsxApi();
-    if (!entry || !api) {
+    if (!canUseWorker()) {
       return { initBackend: backend.initBackend, activeBackend: backend.activeBackend, trainLibrary: train.trainLibrary, embedLibrary: embed.embedLibrary };
     }
     return {
       initBackend: backend.initBackend,
       activeBackend: backend.activeBackend,
       trainLibrary: (library: Library, request: Train.TrainLibraryRequest, options = {}) =>
-        runInWorker<Train.TrainLibraryResult>({ kind: 'train', dbPath: library.dbPath, request }, entry, api, options),
+        runInWorker<Train.TrainLibraryResult>({ kind: 'train', dbPath: library.dbPath, request }, options),
       embedLibrary: (library: Library, options: Parameters<typeof Embed.embedLibrary>[1] = {}) => {
         const { signal, onProgress, ...rest } = options;
-        return runInWorker<Embed.EmbedLibraryResult>({ kind: 'embed', dbPath: library.dbPath, options: rest }, entry, api, { signal, onProgress });
+        return runInWorker<Embed.EmbedLibraryResult>({ kind: 'embed', dbPath: library.dbPath, options: rest }, { signal, onProgress });
       },
     };
   })().catch((error: unknown) => {

@@ -12,7 +12,7 @@ import type { BackendChoice } from '../ml/backend.ts';
 
 export type MlTask =
   | { kind: 'train'; dbPath: string; request: TrainLibraryRequest }
-  | { kind: 'embed'; dbPath: string; options: { runId?: number; backend?: BackendChoice; batchSize?: number } };
+  | { kind: 'embed'; dbPath: string; options: { runId?: number; backend?: BackendChoice; batchSize?: number; threads?: number } };
 
 const task = (workerData as { task: MlTask }).task;
 const controller = new AbortController();
@@ -20,19 +20,24 @@ parentPort?.on('message', (message: { type: string }) => {
   if (message.type === 'cancel') controller.abort();
 });
 
-const library = openLibrary(task.dbPath);
-const common = {
-  signal: controller.signal,
-  onProgress: (progress: unknown) => parentPort?.postMessage({ type: 'progress', progress }),
-};
-try {
-  const result =
-    task.kind === 'train'
-      ? await trainLibrary(library, task.request, { ...common, onStep: (event) => parentPort?.postMessage({ type: 'step', event }) })
-      : await embedLibrary(library, { ...task.options, ...common });
-  parentPort?.postMessage({ type: 'done', result });
-} catch (error) {
-  parentPort?.postMessage({ type: 'error', name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) });
-} finally {
-  library.close();
+// No top-level await: the desktop app bundles this entry as CommonJS.
+async function main(): Promise<void> {
+  const library = openLibrary(task.dbPath);
+  const common = {
+    signal: controller.signal,
+    onProgress: (progress: unknown) => parentPort?.postMessage({ type: 'progress', progress }),
+  };
+  try {
+    const result =
+      task.kind === 'train'
+        ? await trainLibrary(library, task.request, { ...common, onStep: (event) => parentPort?.postMessage({ type: 'step', event }) })
+        : await embedLibrary(library, { ...task.options, ...common });
+    parentPort?.postMessage({ type: 'done', result });
+  } catch (error) {
+    parentPort?.postMessage({ type: 'error', name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) });
+  } finally {
+    library.close();
+  }
 }
+
+void main();

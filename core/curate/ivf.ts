@@ -7,12 +7,12 @@
  * against exact search is measured by bench:knn.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { CancelledError, RateMeter, type ProgressListener } from '../common/progress.ts';
+import { startWorker } from '../common/worker-thread.ts';
 import { insertTop, knnSearch, type KnnResult } from './knn.ts';
-import { kMeans, seededRandom } from './kmeans.ts';
+import { seededRandom } from '../common/random.ts';
+import { kMeans } from './kmeans.ts';
 import { findNeighbours } from './neighbours.ts';
 
 export interface IvfOptions {
@@ -133,13 +133,6 @@ export function searchIvfRows(
   return { k, indices, scores };
 }
 
-const WORKER_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const { pathToFileURL } = require('node:url');
-import(pathToFileURL(workerData.tsxApi).href)
-  .then(({ register }) => { register(); return import(pathToFileURL(workerData.entry).href); });
-`;
-
 /**
  * Approximate top-k neighbours of each query row among the base rows. With excludeSelf, query
  * row i is base row i (all-pairs, or a transformed copy such as mirrored descriptors) and is
@@ -187,8 +180,7 @@ export async function ivfSearch(queries: Float32Array, base: Float32Array, dim: 
     return { k, indices, scores };
   };
   if (ranges.length === 1) return searchHere();
-  const entry = fileURLToPath(new URL('./ivf-worker.ts', import.meta.url));
-  const tsxApi = createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const entry = new URL('./ivf-worker.ts', import.meta.url);
   const workers: Worker[] = [];
   const onAbort = (): void => {
     for (const worker of workers) void worker.terminate();
@@ -196,12 +188,9 @@ export async function ivfSearch(queries: Float32Array, base: Float32Array, dim: 
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await Promise.all(ranges.map(([rowStart, rowEnd], w) => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(WORKER_BOOTSTRAP, {
-        eval: true,
-        workerData: {
-          entry, tsxApi, base: sharedBase, queries: sharedQueries, dim, k, selfPositions,
-          offsets: layout.offsets, centres: layout.centres, probeCount: layout.probeCount, rowStart, rowEnd,
-        },
+      const worker = startWorker(entry, {
+        base: sharedBase, queries: sharedQueries, dim, k, selfPositions,
+        offsets: layout.offsets, centres: layout.centres, probeCount: layout.probeCount, rowStart, rowEnd,
       });
       workers.push(worker);
       worker.on('message', (message: { type: 'progress'; done: number } | { type: 'done'; indices: Int32Array; scores: Float32Array }) => {

@@ -5,10 +5,9 @@
  * are inner products, i.e. cosine similarity for L2-normalised rows.
  */
 import os from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CancelledError, RateMeter, type ProgressListener } from '../common/progress.ts';
+import { startWorker } from '../common/worker-thread.ts';
 import { knnSearch, type KnnResult } from './knn.ts';
 import { ivfSearch } from './ivf.ts';
 
@@ -32,18 +31,6 @@ export interface NeighbourOptions {
  * where its recall of far neighbours is low (bench:dedup-quality -- --approximate checks this).
  */
 export const APPROXIMATE_ABOVE_WORK = 5e10;
-
-// Workers run TypeScript through tsx: Node 20 loads a worker's entry before `--import` hooks
-// apply, so a small CommonJS bootstrap registers tsx and then imports the real entry.
-const WORKER_BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-const { pathToFileURL } = require('node:url');
-import(pathToFileURL(workerData.tsxApi).href)
-  .then(({ register }) => { register(); return import(pathToFileURL(workerData.entry).href); });
-`;
-const workerEntry = (): string => fileURLToPath(new URL('./knn-worker.ts', import.meta.url));
-// The ESM build of tsx's API (its CommonJS build cannot register hooks inside a worker).
-const tsxApiPath = (): string => createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
 
 /** Below this many multiply-adds a single thread wins over starting workers. */
 const PARALLEL_MIN_WORK = 2e8;
@@ -97,10 +84,7 @@ async function knnParallel(queries: Float32Array, base: Float32Array, dim: numbe
       const queryStart = Math.floor((queryCount * w) / threads);
       const queryEnd = Math.floor((queryCount * (w + 1)) / threads);
       return new Promise<void>((resolve, reject) => {
-        const worker = new Worker(WORKER_BOOTSTRAP, {
-          eval: true,
-          workerData: { entry: workerEntry(), tsxApi: tsxApiPath(), queries: sharedQueries, base: sharedBase, dim, k, excludeSelf: options.excludeSelf ?? false, queryStart, queryEnd },
-        });
+        const worker = startWorker(new URL('./knn-worker.ts', import.meta.url), { queries: sharedQueries, base: sharedBase, dim, k, excludeSelf: options.excludeSelf ?? false, queryStart, queryEnd });
         workers.push(worker);
         worker.on('message', (message: { type: 'progress'; done: number } | { type: 'done'; indices: Int32Array; scores: Float32Array }) => {
           if (message.type === 'progress') {

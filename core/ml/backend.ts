@@ -119,7 +119,7 @@ async function tryWasm(): Promise<string> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmTrainingKernels();
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
-  return `${cpuDevice()}, wasm single-threaded`;
+  return `${cpuDevice()}, wasm (XNNPACK, SIMD)`;
 }
 
 function firstLine(error: unknown): string {

@@ -21,11 +21,15 @@ export interface TrainLibraryRequest {
   epochs?: number;
   /** Continue the newest stopped (or unfinished) run from its checkpoint instead of starting a new one. */
   resume?: boolean;
+  /** Training threads (default: one per core); not part of the run's configuration — any count trains the same model. */
+  threads?: number;
 }
 
 export interface TrainLibraryResult {
   run: number;
+  /** The backend, its device saying how many training threads ran (and why one, when fewer were asked for). */
   backend: BackendInfo;
+  threads: number;
   steps: number;
   finalLoss: number | null;
   imagesPerS: number;
@@ -96,10 +100,15 @@ export async function trainLibrary(
     };
     if (options.signal) trainOptions.signal = options.signal;
     if (options.onProgress) trainOptions.onProgress = options.onProgress;
+    if (request.threads !== undefined) trainOptions.threads = request.threads;
     const result = await trainSimclr(images, config, trainOptions);
     flush();
+    const threadsText = result.threads > 1 ? `${result.threads} training threads` : `1 training thread${result.threadsNote ? ` (${result.threadsNote})` : ''}`;
+    const used: BackendInfo = { ...backend, device: `${backend.device}, ${threadsText}` };
+    // Record the device as trained, now that the thread count is known.
+    runs.resume(runId, { backend: used.backend, device: used.device, stepsTotal: config.steps });
     runs.finish(runId, { status: result.stopped ? 'stopped' : 'completed', stepsDone: result.stepsDone, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS });
-    return { run: runId, backend, steps: result.stepsDone, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS, stopped: result.stopped, images: images.count, failed: images.failed };
+    return { run: runId, backend: used, threads: result.threads, steps: result.stepsDone, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS, stopped: result.stopped, images: images.count, failed: images.failed };
   } catch (error) {
     flush();
     const cancelled = error instanceof CancelledError;
