@@ -22,7 +22,7 @@ import { suggestForLabeling } from '../core/label/active-learning.ts';
 import { expectedCalibrationError, fitTemperature, shrinkTemperature, temperatureForMeanConfidence } from '../core/label/calibration.ts';
 import { crossValidate } from '../core/label/cross-validation.ts';
 import { accuracy, fitLinearProbe, predictLogits, predictProba, softmaxRows } from '../core/label/linear-probe.ts';
-import { randomInt, seededRandom, shuffleInPlace } from '../core/label/seeded-random.ts';
+import { randomInt, seededRandom, shuffleInPlace } from '../core/common/random.ts';
 import { DEFAULT_EMBEDDINGS_DIR, FASHION_MNIST_DIR, loadEmbeddings, loadFashionMnist } from './lib/fashion-mnist.ts';
 
 const { values } = parseArgs({

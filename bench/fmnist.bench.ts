@@ -47,7 +47,7 @@ import { RESNET_ARCHS, type ResNetArch } from '../core/ml/choices.ts';
 import { computeEmbeddings } from '../core/ml/embed.ts';
 import { OPTIMIZERS, type OptimizerName } from '../core/ml/optimizer.ts';
 import { heldOutIndices, measureGauge, type GaugeReading } from '../core/ml/quality-gauge.ts';
-import { Random } from '../core/ml/random.ts';
+import { Random } from '../core/common/random.ts';
 import { SimclrModel } from '../core/ml/simclr-model.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
 import { DEFAULT_EMBEDDINGS_DIR, FASHION_MNIST_DIR, loadFashionMnist, saveEmbeddings, type FashionMnistSplit } from './lib/fashion-mnist.ts';

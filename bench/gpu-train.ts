@@ -22,7 +22,7 @@ import { applyStatisticsUpdates, type StatisticsUpdate } from '../core/ml/layers
 import { ntXentLoss } from '../core/ml/nt-xent.ts';
 import { Optimizer } from '../core/ml/optimizer.ts';
 import { ProjectionHead } from '../core/ml/projection-head.ts';
-import { Random } from '../core/ml/random.ts';
+import { Random } from '../core/common/random.ts';
 import { ResNet, resnetConfig, type ResNetArch } from '../core/ml/resnet.ts';
 
 function option(name: string, fallback: string): string {

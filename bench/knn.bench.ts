@@ -17,7 +17,7 @@ import usearch from 'usearch';
 import { knnSearch, normaliseRows } from '../core/curate/knn.ts';
 import { findNeighbours } from '../core/curate/neighbours.ts';
 import { ivfParameters, ivfSearch } from '../core/curate/ivf.ts';
-import { seededRandom } from '../core/curate/kmeans.ts';
+import { seededRandom } from '../core/common/random.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {

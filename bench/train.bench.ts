@@ -23,7 +23,7 @@ import { RESNET_ARCHS, type ResNetArch } from '../core/ml/choices.ts';
 import { computeEmbeddings } from '../core/ml/embed.ts';
 import { computeEmbeddingsParallel } from '../core/ml/parallel-embed.ts';
 import { ParallelSimclrTrainer, defaultThreads } from '../core/ml/parallel-trainer.ts';
-import { Random } from '../core/ml/random.ts';
+import { Random } from '../core/common/random.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
 
 const { values: args } = parseArgs({

@@ -8,7 +8,8 @@ import type { Db } from '../store/db.ts';
 import { CurateRepository } from '../store/curate.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { curationVectors } from './vectors.ts';
-import { chooseK, kMeans, seededRandom } from './kmeans.ts';
+import { seededRandom } from '../common/random.ts';
+import { chooseK, kMeans } from './kmeans.ts';
 import { densityClusters } from './density.ts';
 import { findNeighbours } from './neighbours.ts';
 

@@ -14,6 +14,7 @@ import type { Db } from '../store/db.ts';
 import { CurateRepository, type CatalogFile, type ImageFeatures } from '../store/curate.repository.ts';
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { seededRandom } from '../common/random.ts';
 import { UnionFind } from './union-find.ts';
 import { hammingWords, hexToWords } from '../library/perceptual-hash.ts';
 import { chooseKeeper } from './keeper.ts';
@@ -219,11 +220,7 @@ export function isNearDuplicate(e: PairEvidence, t: NearDuplicateThresholds = NE
 export function randomPairQuantile(vectors: Float32Array, dim: number, quantile: number): number {
   const n = vectors.length / dim;
   if (n < 2) return -1;
-  let state = 12345;
-  const next = (): number => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state / 4294967296;
-  };
+  const next = seededRandom(12345);
   const pairs = Math.min(20_000, (n * (n - 1)) / 2);
   const values = new Float64Array(pairs);
   for (let p = 0; p < pairs; p++) {

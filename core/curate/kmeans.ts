@@ -4,6 +4,7 @@
  * "Web-scale k-means clustering"). Automatic k: the k with the best mean silhouette
  * (Rousseeuw 1987) on a sample, over k = 2…kMax.
  */
+import { seededRandom } from '../common/random.ts';
 import { knnSearch } from './knn.ts';
 
 export interface KMeansResult {
@@ -20,18 +21,6 @@ export interface KMeansOptions {
   miniBatchAbove?: number;
   batchSize?: number;
   random?: () => number;
-}
-
-/** A small seedable PRNG (mulberry32), so clusterings are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function dotRow(a: Float32Array, aRow: number, b: Float32Array, bRow: number, dim: number): number {

@@ -9,7 +9,7 @@ import type { Db } from '../store/db.ts';
 import { CurateRepository } from '../store/curate.repository.ts';
 import { CancelledError, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { curationVectors } from './vectors.ts';
-import { seededRandom } from './kmeans.ts';
+import { seededRandom } from '../common/random.ts';
 
 export interface MapOptions {
   /** Fit on at most this many images; the rest are transformed (default 4000). */

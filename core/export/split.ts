@@ -5,7 +5,7 @@
  * greedily, largest first, into the split whose per-class counts lag furthest behind their
  * targets (fraction × class size): a group-aware variant of stratified sampling.
  */
-import { seededRandom, shuffleInPlace } from '../label/seeded-random.ts';
+import { seededRandom, shuffleInPlace } from '../common/random.ts';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];

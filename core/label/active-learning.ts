@@ -15,7 +15,7 @@
  * Every pick carries a reason in user words.
  */
 import { throwIfCancelled } from '../common/progress.ts';
-import { randomInt, seededRandom, type RandomSource } from './seeded-random.ts';
+import { randomInt, seededRandom, type RandomSource } from '../common/random.ts';
 
 export interface SuggestInput {
   /** Candidate (unlabeled) embeddings [N, dim]. */

@@ -5,7 +5,7 @@
  */
 import { throwIfCancelled } from '../common/progress.ts';
 import { accuracy, fitLinearProbe, predictLogits, type LinearProbeOptions } from './linear-probe.ts';
-import { seededRandom, shuffleInPlace } from './seeded-random.ts';
+import { seededRandom, shuffleInPlace } from '../common/random.ts';
 
 /**
  * A fold index in [0, k) per sample, dealt round-robin within each class after a seeded

@@ -18,7 +18,7 @@
  * prediction works on raw features.
  */
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
-import { randomInt, seededRandom } from './seeded-random.ts';
+import { randomInt, seededRandom } from '../common/random.ts';
 
 /** How training samples are weighted per class. */
 export type ClassWeighting = 'balanced' | 'none';

@@ -12,7 +12,7 @@
  * Output pixels are in [0, 1] minus 0.5.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 
 export interface AugmentOptions {
   /** Colour distortion strength s (the paper uses 1.0 on ImageNet, 0.5 on CIFAR-10). */

@@ -4,7 +4,7 @@
  * names (optimizer slots are keyed by them), batch-norm statistics, and checkpoint contents.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 import { batchNormTraining } from './batch-norm.ts';
 
 /** Whether a parameter is learned by the optimizer or is a running statistic. */

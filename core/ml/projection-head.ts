@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Parameters, addBatchNorm, batchNorm, heNormal, uniformFanIn, type BatchNormParameters, type StatisticsUpdate } from './layers.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 
 export const PROJECTION_DIM = 128;
 

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { augmentBatch, type AugmentOptions } from './augment.ts';
-import { Random } from './random.ts';
+import { Random } from '../common/random.ts';
 import type { TrainingImages } from './trainer.ts';
 
 /** One reading of the gauge. */

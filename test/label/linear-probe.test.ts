@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accuracy, argmaxRows, classWeights, fitLinearProbe, predictLogits, predictProba } from '../../core/label/linear-probe.ts';
-import { seededRandom } from '../../core/label/seeded-random.ts';
+import { seededRandom } from '../../core/common/random.ts';
 
 /** Gaussian blobs: `perClass[c]` points around a random centre per class. */
 function blobs(perClass: number[], dim: number, spread: number, seed: number) {

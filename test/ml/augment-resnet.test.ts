@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../core/ml/backend.ts';
 import { augmentBatch, DEFAULT_AUGMENT } from '../../core/ml/augment.ts';
-import { Random } from '../../core/ml/random.ts';
+import { Random } from '../../core/common/random.ts';
 import { ResNet, resnetConfig } from '../../core/ml/resnet.ts';
 import { ProjectionHead } from '../../core/ml/projection-head.ts';
 import { warmupCosine } from '../../core/ml/learning-rate.ts';

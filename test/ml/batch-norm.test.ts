@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../core/ml/backend.ts';
 import { batchNormTraining, genericBatchNormTraining } from '../../core/ml/batch-norm.ts';
-import { Random } from '../../core/ml/random.ts';
+import { Random } from '../../core/common/random.ts';
 
 function run(fused: boolean, shape: number[], values: { x: Float32Array; scale: Float32Array; offset: Float32Array; dy: Float32Array }): Float32Array[] {
   return tf.tidy(() => {

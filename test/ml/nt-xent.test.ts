@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../core/ml/backend.ts';
 import { ntXentLoss } from '../../core/ml/nt-xent.ts';
-import { Random } from '../../core/ml/random.ts';
+import { Random } from '../../core/common/random.ts';
 
 /** The loss written out with plain loops over the 2N views. */
 function referenceLoss(z1: number[][], z2: number[][], temperature: number): number {

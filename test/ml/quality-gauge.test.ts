@@ -13,7 +13,7 @@ import {
   trainingStoppedHelping,
   uniformity,
 } from '../../core/ml/quality-gauge.ts';
-import { Random } from '../../core/ml/random.ts';
+import { Random } from '../../core/common/random.ts';
 import { SimclrTrainer, defaultTrainConfig } from '../../core/ml/trainer.ts';
 import { syntheticShapes } from './synthetic-shapes.ts';
 

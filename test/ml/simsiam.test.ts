@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../core/ml/backend.ts';
 import { createMethod, parseMethod } from '../../core/ml/methods/index.ts';
 import { simsiamLoss, stopGradient } from '../../core/ml/methods/simsiam.ts';
-import { Random } from '../../core/ml/random.ts';
+import { Random } from '../../core/common/random.ts';
 
 function randomMatrix(random: Random, rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, () => Array.from({ length: cols }, () => random.normal()));

@@ -4,7 +4,7 @@
  * position and scale. Colour is a nuisance here, so an encoder at random init (which mostly sees
  * colour) does poorly at kNN on shape, and SimCLR's colour distortion teaches it to look past it.
  */
-import { Random } from '../../core/ml/random.ts';
+import { Random } from '../../core/common/random.ts';
 import type { TrainingImages } from '../../core/ml/trainer.ts';
 
 export const SHAPE_CLASSES = ['disc', 'square', 'triangle', 'cross'] as const;

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from '../layers.ts';
 import { ntXentLoss } from '../nt-xent.ts';
-import type { Random } from '../random.ts';
+import type { Random } from '../../common/random.ts';
 import { SimsiamPredictor, simsiamLoss } from './simsiam.ts';
 
 export const METHODS = ['simclr', 'simsiam'] as const;

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Parameters, addBatchNorm, batchNorm, heNormal, uniformFanIn, type BatchNormParameters, type Parameter } from '../layers.ts';
-import type { Random } from '../random.ts';
+import type { Random } from '../../common/random.ts';
 
 /** x with a zero gradient: sg(·) of the paper. */
 export const stopGradient = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {

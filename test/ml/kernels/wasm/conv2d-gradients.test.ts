@@ -3,7 +3,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../../core/ml/backend.ts';
-import { Random } from '../../../../core/ml/random.ts';
+import { Random } from '../../../../core/common/random.ts';
 
 interface Case {
   batch: number;

@@ -1,8 +1,15 @@
 /**
- * A small seeded random number generator (SplitMix32-style mixing on a 32-bit counter state) whose
- * whole state is one number, so a checkpoint can save and restore it exactly and a resumed run
- * draws the same augmentations it would have drawn without the interruption.
+ * The one seeded random number generator of Looktwice, so every result that involves chance —
+ * weight initialisation and augmentations in training, k-means seeding, samples for the map and
+ * IVF, cross-validation folds, dataset splits, label suggestions — is the same for the same seed
+ * on every machine. SplitMix32-style: a 32-bit counter advanced by the golden-ratio increment and
+ * mixed by MurmurHash3's finaliser (a bijection, so the period is 2³²). Its whole state is one
+ * number, so a training checkpoint saves and restores it exactly and a resumed run draws the
+ * augmentations it would have drawn without the interruption.
  */
+
+/** A function returning uniform floats in [0, 1). */
+export type RandomSource = () => number;
 
 /** Seeded uniform/normal draws; `state` is serialisable. */
 export class Random {
@@ -73,4 +80,26 @@ export class Random {
     this.state = snapshot.state >>> 0;
     this.spareNormal = snapshot.spareNormal;
   }
+}
+
+/** The generator as a plain function (what sampling code takes): the same sequence as new Random(seed).next(). */
+export function seededRandom(seed: number): RandomSource {
+  const random = new Random(Math.trunc(seed));
+  return () => random.next();
+}
+
+/** A uniform integer in [0, n). */
+export function randomInt(random: RandomSource, n: number): number {
+  return Math.min(n - 1, Math.floor(random() * n));
+}
+
+/** Fisher–Yates shuffle in place; returns the same array. */
+export function shuffleInPlace<T>(items: T[], random: RandomSource): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(random, i + 1);
+    const swap = items[i]!;
+    items[i] = items[j]!;
+    items[j] = swap;
+  }
+  return items;
 }
