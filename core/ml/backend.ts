@@ -12,7 +12,10 @@
  * slower than wasm, which is what a user on such a machine wants instead. Asking for
  * `--backend webgpu` explicitly still uses it (useful for testing the WebGPU kernels without a GPU).
  */
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './kernels/wasm/index.ts';
 import { registerWebgpuKernels } from './kernels/webgpu/index.ts';
@@ -85,10 +88,44 @@ async function tryTensorflow(): Promise<string> {
   throw new Error(errors.join('; '));
 }
 
+// Asks Dawn for its adapter in a child process: Dawn writes warnings no user needs (e.g. Mesa
+// lavapipe's "maxDynamicUniformBuffersPerPipelineLayout artificially reduced …") straight to file
+// descriptor 2, which no JavaScript can filter; a child's stderr can be dropped. ELECTRON_RUN_AS_NODE
+// makes Electron's binary (the desktop app's process.execPath) behave as Node.
+const ADAPTER_PROBE = `
+import(process.argv[1]).then(async (dawn) => {
+  const adapter = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
+  const info = adapter && adapter.info ? adapter.info : {};
+  process.stdout.write(JSON.stringify(adapter ? { info: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description }, isFallbackAdapter: Boolean(adapter.isFallbackAdapter) } : null));
+  process.exit(0);
+});
+`;
+
+/** The adapter Dawn would give, probed without letting Dawn print into this process's stderr. */
+export function probeWebgpuAdapter(timeoutMs = 30_000): Promise<AdapterLike | null> {
+  const dawnUrl = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', ADAPTER_PROBE, dawnUrl], { timeout: timeoutMs, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`the WebGPU adapter probe failed: ${firstLine(stderr || error)}`));
+      try {
+        resolve(JSON.parse(stdout) as AdapterLike | null);
+      } catch {
+        reject(new Error(`the WebGPU adapter probe answered ${JSON.stringify(stdout.slice(0, 80))}`));
+      }
+    });
+  });
+}
+
 async function tryWebgpu(allowSoftware: boolean): Promise<{ device: string; software: boolean }> {
-  // Dawn for Node: tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is
-  // imported, so the globals must be in place first (see shared/gpu/README.md).
   const globalScope = globalThis as { navigator?: { gpu?: GpuLike } };
+  if (!allowSoftware && !globalScope.navigator?.gpu) {
+    // Under auto, load Dawn here only when its adapter is worth using.
+    const probed = await probeWebgpuAdapter();
+    if (!probed) throw new Error('no WebGPU adapter');
+    if (isSoftwareAdapter(probed.info ?? {}, probed.isFallbackAdapter ?? false)) throw new Error(`only a software adapter (${describeAdapter(probed.info ?? {})}); wasm is faster on this CPU`);
+  }
+  // Dawn for Node: tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is
+  // imported, so the globals must be in place first.
   if (!globalScope.navigator?.gpu) {
     const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GpuLike; globals: object };
     const gpu = dawn.create([]);

@@ -1,6 +1,7 @@
 // Backend selection with the real packages installed here: wasm and cpu start and report a device;
 // auto never lands on a software WebGPU adapter; unknown or missing backends fail clearly.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, isSoftwareAdapter, parseBackendChoice } from '../../core/ml/backend.ts';
 
@@ -20,6 +21,15 @@ describe('backend selection', () => {
     expect(cpu.backend).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
   });
+
+  it('choosing a backend prints nothing on stderr (no Dawn warnings about adapter limits)', () => {
+    // A fresh process, as every `looktwice train`/`curate` is: auto probes tensorflow, webgpu, wasm.
+    const script = "import('./core/ml/backend.ts').then(async (m) => { const info = await m.initBackend('auto'); process.stdout.write(info.backend); })";
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(['tensorflow', 'webgpu', 'wasm']).toContain(result.stdout);
+    expect(result.stderr).not.toMatch(/artificially reduced|Warning:/);
+  }, 60_000);
 
   it('recognises software adapters', () => {
     expect(isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
