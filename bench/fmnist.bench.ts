@@ -25,7 +25,7 @@
  *   npm run bench:fmnist -- [--minutes 60 | --steps N] [--arch resnet-small|resnet18] [--batch 128]
  *                           [--backend auto] [--out .looktwice-tmp/fmnist-embeddings/simclr] [--skip-baselines | --skip-raw-pixels]
  * Recipe (for ablations; defaults are the recipe the bench has always used):
- *     [--lr X] [--warmup 0.05] [--optimizer adam|sgd|lars] [--temperature 0.5] [--crop-min 0.2]
+ *     [--method simclr|simsiam] [--lr X] [--warmup 0.05] [--optimizer adam|sgd|lars] [--temperature 0.5] [--crop-min 0.2]
  *     [--color-strength 0.5] [--jitter-p 0.8] [--blur] [--widths 16,32,64,128] [--blocks 1,1,1,1]
  *     [--size-schedule 16@0.5,22@0.8]  (train at 16 px for the first 50 % of steps, 22 px to 80 %, then 28)
  * Evaluation and records:
@@ -45,6 +45,7 @@ import { DEFAULT_AUGMENT } from '../core/ml/augment.ts';
 import { initBackend, parseBackendChoice } from '../core/ml/backend.ts';
 import { RESNET_ARCHS, type ResNetArch } from '../core/ml/choices.ts';
 import { computeEmbeddings } from '../core/ml/embed.ts';
+import { parseMethod } from '../core/ml/methods/index.ts';
 import { OPTIMIZERS, type OptimizerName } from '../core/ml/optimizer.ts';
 import { heldOutIndices, measureGauge, type GaugeReading } from '../core/ml/quality-gauge.ts';
 import { Random } from '../core/common/random.ts';
@@ -67,6 +68,7 @@ const { values: args } = parseArgs({
     'skip-raw-pixels': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     warmup: { type: 'string', default: '0.05' },
+    method: { type: 'string', default: 'simclr' },
     optimizer: { type: 'string', default: 'adam' },
     'crop-min': { type: 'string', default: '0.2' },
     'color-strength': { type: 'string', default: '0.5' },
@@ -251,6 +253,7 @@ function torchCommand(batchSize: number, fixedSteps: number | undefined): string
     '--crop-min', args['crop-min']!,
     '--color-strength', args['color-strength']!,
     '--seed', args.seed!,
+    '--method', args.method!,
     '--data', args.data!,
     ...(args.lr !== undefined ? ['--lr', args.lr] : []),
     ...(args['skip-baselines'] ? ['--skip-random-init'] : []),
@@ -332,6 +335,7 @@ async function main(): Promise<void> {
     temperature: numberFlag('temperature', args.temperature),
     seed: numberFlag('seed', args.seed),
     optimizer,
+    method: parseMethod(args.method!),
     ...(args.lr !== undefined ? { learningRate: numberFlag('lr', args.lr) } : {}),
     ...(widths ? { widths } : {}),
     ...(blocks ? { blocks } : {}),
@@ -348,6 +352,7 @@ async function main(): Promise<void> {
   });
   if (fixedSteps !== undefined) config.warmupSteps = Math.max(1, Math.round(fixedSteps * warmupFraction));
   const recipe = {
+    method: config.method,
     optimizer,
     lr: config.learningRate,
     warmup: warmupFraction,
@@ -418,13 +423,13 @@ async function main(): Promise<void> {
     if (trainer.step % 25 === 0) log(`step ${trainer.step}/${trainer.config.steps} loss ${losses.at(-1)!.toFixed(4)} ${((trainer.step * batchSize) / elapsedS).toFixed(1)} img/s; load ${load()}`);
     if (evalAt.has(trainer.step) && trainer.step < trainer.config.steps) {
       const pauseStarted = performance.now();
-      await evaluateModel(`${arch}-simclr-checkpoint`, trainer.model, { recipe, steps: trainer.step, steps_total: trainer.config.steps, batch: batchSize, loss: round(losses.at(-1)!) });
+      await evaluateModel(`${arch}-${config.method}-checkpoint`, trainer.model, { recipe, steps: trainer.step, steps_total: trainer.config.steps, batch: batchSize, loss: round(losses.at(-1)!) });
       pausedS += (performance.now() - pauseStarted) / 1000;
     }
   }
   const trainS = (performance.now() - started) / 1000 - pausedS;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  const { train, test } = await evaluateModel(`${arch}-simclr`, trainer.model, {
+  const { train, test } = await evaluateModel(`${arch}-${config.method}`, trainer.model, {
     recipe,
     steps: trainer.step,
     batch: batchSize,

@@ -4,6 +4,7 @@
  * with linear warm-up and cosine decay. Checkpoints (weights, optimizer state, RNG, step) every
  * `checkpointEverySteps` and when stopped; resumes from them exactly; stops at a safe point when
  * its AbortSignal fires; reports step, loss, images/s and ETA. Works on any tfjs backend.
+ * The loss is the run's method (config.method, ./methods): SimCLR's NT-Xent by default, or SimSiam.
  */
 import * as tf from '@tensorflow/tfjs';
 import { RateMeter, type ProgressListener } from '../common/progress.ts';
@@ -13,8 +14,10 @@ import { applyStatisticsUpdates, discardStatisticsUpdates, type StatisticsUpdate
 import { warmupCosine } from './learning-rate.ts';
 import { ntXentObjective, type ProjectionObjective } from './objective.ts';
 import { Optimizer, type OptimizerName } from './optimizer.ts';
-import { Random } from './random.ts';
+import { Random } from '../common/random.ts';
 import { SimclrModel, type ModelConfig } from './simclr-model.ts';
+import { createMethod, type MethodName, type TrainingMethod } from './methods/index.ts';
+import { PROJECTION_DIM } from './projection-head.ts';
 
 /** Everything that defines a training run (recorded in the runs table and in checkpoints). */
 export interface TrainConfig extends ModelConfig {
@@ -28,6 +31,8 @@ export interface TrainConfig extends ModelConfig {
   warmupSteps: number;
   augment: AugmentOptions;
   checkpointEverySteps: number;
+  /** The self-supervised method (./methods); absent in runs from before there was a choice = 'simclr'. */
+  method?: MethodName;
 }
 
 /** Sensible defaults for a CPU: the small ResNet at 32 px, batch 64, Adam. */
@@ -144,12 +149,16 @@ export class SimclrTrainer {
   readonly model: SimclrModel;
   readonly optimizer: Optimizer;
   readonly random: Random;
+  /** The loss and any parameters of its own (SimSiam's predictor), trained and checkpointed with the model. */
+  readonly method: TrainingMethod;
   step = 0;
   lastLoss: number | null = null;
 
   constructor(readonly config: TrainConfig) {
     this.model = new SimclrModel(config);
-    this.optimizer = new Optimizer(this.model.parameters(true), { name: config.optimizer, weightDecay: config.weightDecay });
+    // Its own seed stream, so the encoder's initial weights do not depend on the method.
+    this.method = createMethod(config.method ?? 'simclr', { projectionDim: config.projectionDim ?? PROJECTION_DIM, temperature: config.temperature, random: new Random(config.seed ^ 0x3e7d) });
+    this.optimizer = new Optimizer([...this.model.parameters(true), ...this.method.parameters], { name: config.optimizer, weightDecay: config.weightDecay });
     this.random = new Random(config.seed);
   }
 
@@ -185,7 +194,8 @@ export class SimclrTrainer {
 
   /** The objective on the gathered projections of a batch (one place for both kinds of step). */
   objective(): ProjectionObjective {
-    return ntXentObjective(this.config.temperature);
+    if (this.method.name === 'simclr') return ntXentObjective(this.config.temperature);
+    return { loss: (z) => this.method.loss(z) };
   }
 
   /** One optimizer step on a batch drawn from `images`, in this thread; returns the loss. */
@@ -193,7 +203,7 @@ export class SimclrTrainer {
     const plan = this.planStep(images);
     const n = plan.indices.length;
     const updates: StatisticsUpdate[] = [];
-    const variables = this.model.parameters(true).filter((p) => p.variable.trainable).map((p) => p.variable);
+    const variables = [...this.model.parameters(true), ...this.method.parameters].filter((p) => p.variable.trainable).map((p) => p.variable);
     const objective = this.objective();
     let lossTensor: tf.Scalar;
     try {
@@ -227,12 +237,20 @@ export class SimclrTrainer {
     const optimizerState = await Promise.all(
       this.optimizer.stateVariables().map(async ({ name, variable }) => ({ name: `optimizer/${name}`, shape: variable.shape, values: (await variable.data()) as Float32Array })),
     );
-    return [...(await this.model.snapshot(true)), ...optimizerState];
+    const methodState = await Promise.all(this.method.parameters.map(async (p) => ({ name: p.name, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array })));
+    return [...(await this.model.snapshot(true)), ...methodState, ...optimizerState];
   }
 
   /** Loads what `state` returned (throws naming a missing or mis-shaped tensor). */
   loadState(tensors: Map<string, CheckpointTensor>, optimizerIterations: number): void {
     this.model.restore(tensors, true);
+    for (const p of this.method.parameters) {
+      const saved = tensors.get(p.name);
+      if (!saved) throw new Error(`the saved state has no ${this.method.name} tensor ${p.name}`);
+      const value = tf.tensor(saved.values, saved.shape);
+      p.variable.assign(value);
+      value.dispose();
+    }
     for (const { name, variable } of this.optimizer.stateVariables()) {
       const saved = tensors.get(`optimizer/${name}`);
       if (!saved) throw new Error(`the saved state has no optimizer state ${name}`);
@@ -245,6 +263,7 @@ export class SimclrTrainer {
 
   dispose(): void {
     this.model.dispose();
+    this.method.dispose();
     this.optimizer.dispose();
   }
 }
@@ -280,6 +299,9 @@ async function openStepper(trainer: SimclrTrainer, images: TrainingImages, reque
   if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1)) throw new Error(`threads must be a positive integer, got ${requested}`);
   const threads = Math.min(requested ?? defaultThreads(), Math.min(trainer.config.batchSize, images.count));
   if (threads <= 1) return local(null);
+  // The pool backpropagates dL/dz per shard; a method's own parameters (SimSiam's predictor) sit
+  // after z and would get no gradient there, so such a method trains on this thread.
+  if (trainer.method.parameters.length > 0) return local(`${trainer.method.name} trains on one thread (its predictor is not data-parallel yet)`);
   const backend = tf.getBackend();
   if (!(CPU_BACKENDS as readonly string[]).includes(backend)) return local(requested !== undefined ? `the ${backend} backend computes on its own threads` : null);
   try {
