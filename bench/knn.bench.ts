@@ -14,7 +14,8 @@
  */
 import os from 'node:os';
 import usearch from 'usearch';
-import { knnSearch, normaliseRows } from '../core/curate/knn.ts';
+import { knnSearch } from '../core/curate/knn.ts';
+import { normaliseRows } from '../core/common/vectors.ts';
 import { findNeighbours } from '../core/curate/neighbours.ts';
 import { ivfParameters, ivfSearch } from '../core/curate/ivf.ts';
 import { seededRandom } from '../core/common/random.ts';

@@ -7,6 +7,7 @@
  * brightness/contrast changes do not matter) with the other image's descriptor, in both directions
  * and against the mirror. The best correlation is the evidence.
  */
+import { dotVectors } from '../common/vectors.ts';
 import { normaliseDescriptor } from './image-features.ts';
 
 export const GRID_SIDE = 32;
@@ -52,12 +53,6 @@ export function windowDescriptor(grid: Uint8Array, x0: number, y0: number, w: nu
   return normaliseDescriptor(window);
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
 /**
  * Best correlation between a window of `outer` (its 32×32 grid, aspect width/height) and the
  * whole of `inner` (its 16×16 descriptor and that descriptor's mirror, aspect width/height).
@@ -78,7 +73,7 @@ export function bestWindowCorrelation(outerGrid: Uint8Array, outerAspect: number
         if ((w === 1 && px !== 0) || (h === 1 && py !== 0)) continue;
         sampleWindow(outerGrid, px * (1 - w), py * (1 - h), w, h, window);
         const normalised = normaliseDescriptor(window);
-        best = Math.max(best, dot(normalised, innerDescriptor), dot(normalised, innerMirror));
+        best = Math.max(best, dotVectors(normalised, innerDescriptor), dotVectors(normalised, innerMirror));
       }
     }
   }

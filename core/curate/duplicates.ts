@@ -15,6 +15,7 @@ import { CurateRepository, type CatalogFile, type ImageFeatures } from '../store
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { seededRandom } from '../common/random.ts';
+import { dot } from '../common/vectors.ts';
 import { UnionFind } from './union-find.ts';
 import { hammingWords, hexToWords } from '../library/perceptual-hash.ts';
 import { chooseKeeper } from './keeper.ts';
@@ -191,12 +192,6 @@ export function pairEvidence(a: FeatureView, b: FeatureView, embeddingCosine: nu
     );
   }
   return evidence;
-}
-
-function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, dim: number): number {
-  let s = 0;
-  for (let d = 0; d < dim; d++) s += a[aOffset + d]! * b[bOffset + d]!;
-  return s;
 }
 
 /** Decides whether a pair's evidence makes it a near duplicate. */

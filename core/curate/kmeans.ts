@@ -5,6 +5,7 @@
  * (Rousseeuw 1987) on a sample, over k = 2…kMax.
  */
 import { seededRandom } from '../common/random.ts';
+import { dot, normaliseRows } from '../common/vectors.ts';
 import { knnSearch } from './knn.ts';
 
 export interface KMeansResult {
@@ -23,21 +24,13 @@ export interface KMeansOptions {
   random?: () => number;
 }
 
+/** Dot product of row aRow of a and row bRow of b ([rows, dim] each). */
 function dotRow(a: Float32Array, aRow: number, b: Float32Array, bRow: number, dim: number): number {
-  let s = 0;
-  const ao = aRow * dim;
-  const bo = bRow * dim;
-  for (let d = 0; d < dim; d++) s += a[ao + d]! * b[bo + d]!;
-  return s;
+  return dot(a, aRow * dim, b, bRow * dim, dim);
 }
 
 function normaliseRow(m: Float32Array, row: number, dim: number): void {
-  let norm = 0;
-  for (let d = 0; d < dim; d++) norm += m[row * dim + d]! ** 2;
-  if (norm > 0) {
-    const s = 1 / Math.sqrt(norm);
-    for (let d = 0; d < dim; d++) m[row * dim + d]! *= s;
-  }
+  normaliseRows(m.subarray(row * dim, (row + 1) * dim), dim);
 }
 
 /** k-means++ seeding with squared cosine distance (1 − cos) as the D² weight. */

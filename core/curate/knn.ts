@@ -164,16 +164,3 @@ export function knnBruteForce(queries: Float32Array, base: Float32Array, dim: nu
   }
   return { k, indices, scores };
 }
-
-/** Scales each row of `vectors` [N, dim] to unit length in place (zero rows stay zero). */
-export function normaliseRows(vectors: Float32Array, dim: number): Float32Array {
-  for (let offset = 0; offset < vectors.length; offset += dim) {
-    let norm = 0;
-    for (let d = 0; d < dim; d++) norm += vectors[offset + d]! ** 2;
-    if (norm > 0) {
-      const scale = 1 / Math.sqrt(norm);
-      for (let d = 0; d < dim; d++) vectors[offset + d]! *= scale;
-    }
-  }
-  return vectors;
-}

@@ -10,6 +10,7 @@ import { CurateRepository } from '../store/curate.repository.ts';
 import { CancelledError, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { curationVectors } from './vectors.ts';
 import { seededRandom } from '../common/random.ts';
+import { dotVectors } from '../common/vectors.ts';
 
 export interface MapOptions {
   /** Fit on at most this many images; the rest are transformed (default 4000). */
@@ -30,9 +31,7 @@ export interface MapResult {
 }
 
 function cosineDistance(a: number[], b: number[]): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return 1 - s; // rows are unit length
+  return 1 - dotVectors(a, b); // rows are unit length
 }
 
 /** Computes and stores the 2-D map of every present image. */

@@ -8,7 +8,7 @@ import type { Db } from '../store/db.ts';
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { CurateRepository } from '../store/curate.repository.ts';
 import { ensureFeatures, type FeatureJobOptions } from './features.service.ts';
-import { normaliseRows } from './knn.ts';
+import { normaliseRows } from '../common/vectors.ts';
 
 export interface CurationVectors {
   /** 'embeddings:<runId>' or 'pixels'. */

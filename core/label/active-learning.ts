@@ -16,6 +16,7 @@
  */
 import { throwIfCancelled } from '../common/progress.ts';
 import { randomInt, seededRandom, type RandomSource } from '../common/random.ts';
+import { dot, normalisedRows } from '../common/vectors.ts';
 
 export interface SuggestInput {
   /** Candidate (unlabeled) embeddings [N, dim]. */
@@ -51,30 +52,9 @@ export interface SuggestionPick {
   reason: string;
 }
 
-/** Rows scaled to unit length (zero rows stay zero): cosine similarity becomes a dot product. */
-function normalizedRows(features: Float32Array, dim: number, rows?: readonly number[]): Float32Array {
-  const count = rows ? rows.length : features.length / dim;
-  const out = new Float32Array(count * dim);
-  for (let k = 0; k < count; k++) {
-    const source = (rows ? rows[k]! : k) * dim;
-    let norm = 0;
-    for (let d = 0; d < dim; d++) norm += features[source + d]! * features[source + d]!;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let d = 0; d < dim; d++) out[k * dim + d] = features[source + d]! * scale;
-  }
-  return out;
-}
-
+/** Dot product of row aRow of a and row bRow of b ([rows, dim] each): cosine for unit rows. */
 function dotRows(a: Float32Array, aRow: number, b: Float32Array, bRow: number, dim: number): number {
-  let s0 = 0, s1 = 0;
-  const x = aRow * dim, y = bRow * dim;
-  let d = 0;
-  for (; d + 1 < dim; d += 2) {
-    s0 += a[x + d]! * b[y + d]!;
-    s1 += a[x + d + 1]! * b[y + d + 1]!;
-  }
-  if (d < dim) s0 += a[x + d]! * b[y + d]!;
-  return s0 + s1;
+  return dot(a, aRow * dim, b, bRow * dim, dim);
 }
 
 /** For each row of `pool` [P, D], the cosine distance to its nearest row of `centres` [M, D]. */
@@ -187,7 +167,7 @@ export function suggestForLabeling(input: SuggestInput): SuggestionPick[] {
   const total = dim > 0 ? features.length / dim : 0;
   if (count <= 0 || total === 0) return [];
   const random = seededRandom(input.seed ?? 0);
-  const labeledUnit = input.labeledFeatures && input.labeledFeatures.length > 0 ? normalizedRows(input.labeledFeatures, dim) : null;
+  const labeledUnit = input.labeledFeatures && input.labeledFeatures.length > 0 ? normalisedRows(input.labeledFeatures, dim) : null;
   const probabilities = input.probabilities ?? null;
   const names = input.classNames ?? [];
   const className = (c: number) => names[c] ?? `class ${c}`;
@@ -196,7 +176,7 @@ export function suggestForLabeling(input: SuggestInput): SuggestionPick[] {
     if (!labeledUnit) {
       // Cold start: cluster a sample of the library and take the most typical image of each group.
       const sampleRows = total > 20_000 ? Array.from({ length: 20_000 }, () => randomInt(random, total)) : undefined;
-      const unit = normalizedRows(features, dim, sampleRows);
+      const unit = normalisedRows(features, dim, sampleRows);
       const sampleCount = unit.length / dim;
       return typicalPicks(unit, dim, count, random, input.signal).map(({ row, size }) => ({
         index: sampleRows ? sampleRows[row]! : row,
@@ -241,7 +221,7 @@ export function suggestForLabeling(input: SuggestInput): SuggestionPick[] {
     pool = total <= poolSize ? Array.from({ length: total }, (_, i) => i) : Array.from({ length: poolSize }, () => randomInt(random, total));
     pool = [...new Set(pool)];
   }
-  const unit = normalizedRows(features, dim, pool);
+  const unit = normalisedRows(features, dim, pool);
   const distance = labeledUnit ? nearestDistances(unit, labeledUnit, dim, input.signal) : new Float64Array(pool.length).fill(1);
   let maxDistance = 0;
   for (const d of distance) if (Number.isFinite(d)) maxDistance = Math.max(maxDistance, d);
@@ -319,13 +299,13 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
   const { total, classCount, top1, top2, uncertainty, labeledUnit, random, className } = state;
   const picks: SuggestionPick[] = [];
   const chosen = new Set<number>();
-  const pickDistance = (index: number) => (labeledUnit ? nearestDistances(normalizedRows(features, dim, [index]), labeledUnit, dim)[0]! : NaN);
+  const pickDistance = (index: number) => (labeledUnit ? nearestDistances(normalisedRows(features, dim, [index]), labeledUnit, dim)[0]! : NaN);
 
   const exploreCount = count >= 3 ? Math.floor(count * (input.exploreFraction ?? 0)) : 0;
   if (exploreCount > 0 && labeledUnit) {
     const sampleSize = Math.min(total, 5000);
     const sampleRows = total > sampleSize ? [...new Set(Array.from({ length: sampleSize }, () => randomInt(random, total)))] : Array.from({ length: total }, (_, i) => i);
-    const unit = normalizedRows(features, dim, sampleRows);
+    const unit = normalisedRows(features, dim, sampleRows);
     const clusters = kMeans(unit, dim, Math.max(4 * exploreCount, 10), random, input.signal);
     const centreDistance = nearestDistances(clusters.centres, labeledUnit, dim, input.signal);
     const groups = bestPerCluster(unit, dim, clusters, () => 1).map((group) => ({ ...group, cluster: clusters.assignment[group.row]! }));
@@ -353,7 +333,7 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
     .filter((i) => !chosen.has(i))
     .sort((a, b) => uncertainty[b]! - uncertainty[a]! || a - b)
     .slice(0, poolSize);
-  const unit = normalizedRows(features, dim, pool);
+  const unit = normalisedRows(features, dim, pool);
   const clusters = kMeans(unit, dim, need, random, input.signal);
   for (const group of bestPerCluster(unit, dim, clusters, (row) => uncertainty[pool[row]!]!).slice(0, need)) {
     const index = pool[group.row]!;

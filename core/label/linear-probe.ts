@@ -19,6 +19,7 @@
  */
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { randomInt, seededRandom } from '../common/random.ts';
+import { dotVectors } from '../common/vectors.ts';
 
 /** How training samples are weighted per class. */
 export type ClassWeighting = 'balanced' | 'none';
@@ -222,12 +223,6 @@ function lossAndGradient(
   return loss;
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
 function maxAbs(a: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
@@ -272,34 +267,34 @@ function runLbfgs(problem: Problem, options: LinearProbeOptions): { theta: Float
     // Two-loop recursion: direction = −H·g.
     direction.set(gradient);
     for (let h = sHistory.length - 1; h >= 0; h--) {
-      const a = rhoHistory[h]! * dot(sHistory[h]!, direction);
+      const a = rhoHistory[h]! * dotVectors(sHistory[h]!, direction);
       alpha[h] = a;
       const y = yHistory[h]!;
       for (let p = 0; p < size; p++) direction[p]! -= a * y[p]!;
     }
     if (sHistory.length > 0) {
       const last = sHistory.length - 1;
-      const gamma = dot(sHistory[last]!, yHistory[last]!) / dot(yHistory[last]!, yHistory[last]!);
+      const gamma = dotVectors(sHistory[last]!, yHistory[last]!) / dotVectors(yHistory[last]!, yHistory[last]!);
       for (let p = 0; p < size; p++) direction[p]! *= gamma;
     }
     for (let h = 0; h < sHistory.length; h++) {
-      const beta = rhoHistory[h]! * dot(yHistory[h]!, direction);
+      const beta = rhoHistory[h]! * dotVectors(yHistory[h]!, direction);
       const s = sHistory[h]!;
       const a = alpha[h]!;
       for (let p = 0; p < size; p++) direction[p]! += s[p]! * (a - beta);
     }
     for (let p = 0; p < size; p++) direction[p] = -direction[p]!;
-    let slope = dot(gradient, direction);
+    let slope = dotVectors(gradient, direction);
     if (!(slope < 0)) {
       // Curvature information went bad: restart from steepest descent.
       sHistory.length = 0;
       yHistory.length = 0;
       rhoHistory.length = 0;
       for (let p = 0; p < size; p++) direction[p] = -gradient[p]!;
-      slope = dot(gradient, direction);
+      slope = dotVectors(gradient, direction);
     }
     // The first step has no curvature scale yet: keep it short.
-    let step = sHistory.length === 0 ? Math.min(1, 1 / Math.sqrt(dot(gradient, gradient))) : 1;
+    let step = sHistory.length === 0 ? Math.min(1, 1 / Math.sqrt(dotVectors(gradient, gradient))) : 1;
     let nextLoss = Infinity;
     for (let tries = 0; tries < 40; tries++) {
       for (let p = 0; p < size; p++) nextTheta[p] = theta[p]! + step * direction[p]!;
@@ -314,7 +309,7 @@ function runLbfgs(problem: Problem, options: LinearProbeOptions): { theta: Float
       s[p] = nextTheta[p]! - theta[p]!;
       y[p] = nextGradient[p]! - gradient[p]!;
     }
-    const sy = dot(s, y);
+    const sy = dotVectors(s, y);
     if (sy > 1e-12) {
       if (sHistory.length === historySize) {
         sHistory.shift();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnionFind } from '../../core/curate/union-find.ts';
-import { knnBruteForce, knnSearch, normaliseRows } from '../../core/curate/knn.ts';
+import { knnBruteForce, knnSearch } from '../../core/curate/knn.ts';
+import { normaliseRows } from '../../core/common/vectors.ts';
 import { findNeighbours } from '../../core/curate/neighbours.ts';
 import { ivfSearch } from '../../core/curate/ivf.ts';
 import { chooseK, kMeans } from '../../core/curate/kmeans.ts';
