@@ -13,7 +13,16 @@
  * - Long operations return a JobRef immediately; they report `progress`/`job` events, can be
  *   cancelled with cancelJob, and their outcome is in `JobInfo.result`.
  * - This file must stay importable from the browser: no Node, no runtime imports.
+ * - Method parameters are declared once, as zod schemas in core/app/schemas.ts; their types are
+ *   derived here (type-only imports, erased at build time), and the service validates every
+ *   call against the same schemas.
  */
+import type { ParamsIn, ParamsMethod, TrainOptionsIn, ImageQueryIn, ExportOptionsIn, PipelineOptionsIn, PIPELINE_STEPS } from '../app/schemas.ts';
+import type { FlagKind as CommonFlagKind } from '../common/flag-kinds.ts';
+import type { ErrorCode } from '../common/errors.ts';
+
+/** The parameter of method M, as callers pass it (derived from its schema). */
+type P<M extends ParamsMethod> = ParamsIn<M>;
 
 // ───────────────────────────── shared shapes ─────────────────────────────
 
@@ -41,7 +50,7 @@ export interface ImageSummary {
   height: number;
   /** ISO 8601 from EXIF DateTimeOriginal, or null. */
   takenAt: string | null;
-  /** Quality flag kinds raised for this image (see FLAG_KINDS). */
+  /** Quality flag kinds raised for this image (core/common/flag-kinds.ts). */
   flags: FlagKind[];
   /** Cluster id from the latest clustering, or null. */
   clusterId: number | null;
@@ -108,13 +117,26 @@ export interface LibraryInfo {
   embedded: number;
   classes: number;
   labels: { user: number; probe: number };
-  /** Duplicate groups left to review, or null when not searched since the app started. */
+  /** Duplicate groups left to review, or null when the library was never searched. */
   duplicateGroupsOpen: number | null;
   clusters: number;
   mapPoints: number;
   flagged: number;
   /** Jobs still running, so a reloaded window can reattach to their progress. */
   runningJobs: JobInfo[];
+  /** Whether each derived result is out of date (its images, embeddings or labels changed since). */
+  derived: Record<DerivedArtefact, DerivedState>;
+}
+
+export type DerivedArtefact = 'duplicates' | 'flags' | 'clusters' | 'map' | 'probe';
+
+/** Where one derived result stands; a stale one is recomputed on demand (its job, or the pipeline). */
+export interface DerivedState {
+  /** ISO 8601, or null when never computed. */
+  computedAt: string | null;
+  stale: boolean;
+  /** The inputs that changed since: 'images', 'embeddings', 'labels'. */
+  changed: Array<'images' | 'embeddings' | 'labels'>;
 }
 
 export interface FolderInfo {
@@ -133,29 +155,9 @@ export interface IngestResult {
   failed: Array<{ path: string; reason: string }>;
 }
 
-export type ImageSortKey = 'takenAt' | 'addedAt' | 'path' | 'size' | 'confidence';
-
-/** Filters of the library grid; all optional and combined with AND. */
-export interface ImageQuery {
-  folderId?: number;
-  /** ISO dates (inclusive) compared against takenAt. */
-  takenFrom?: string;
-  takenTo?: string;
-  /** A flag kind, or 'any' for images with at least one flag. */
-  flag?: FlagKind | 'any';
-  clusterId?: number;
-  /** A class id, 'unlabeled', or 'user'/'probe' for any label of that source. */
-  label?: number | 'unlabeled' | 'user' | 'probe';
-  /** Case-insensitive substring of the path. */
-  text?: string;
-  /** Restrict to these image ids (e.g. a lasso selection on the map). */
-  imageIds?: number[];
-  sort?: ImageSortKey;
-  order?: 'asc' | 'desc';
-  offset?: number;
-  /** At most 500 per page. */
-  limit?: number;
-}
+/** Filters of the library grid (schema: imageQuerySchema in core/app/schemas.ts). */
+export type ImageQuery = ImageQueryIn;
+export type ImageSortKey = NonNullable<ImageQuery['sort']>;
 
 export interface ImagePage {
   /** Matches for the whole query, not just this page. */
@@ -201,18 +203,8 @@ export interface BackendInfo {
   reason: string | null;
 }
 
-export interface TrainOptions {
-  backend?: BackendName | 'auto';
-  arch?: string;
-  sizePx?: number;
-  batchSize?: number;
-  epochs?: number;
-  /** Overrides epochs when set. */
-  steps?: number;
-  temperature?: number;
-  learningRate?: number;
-  seed?: number;
-}
+/** SimCLR training options (schema: trainOptionsSchema in core/app/schemas.ts: the one set of limits). */
+export type TrainOptions = TrainOptionsIn;
 
 /** A proposed training configuration for this library on this device, with a time estimate. */
 export interface TrainPlan {
@@ -317,15 +309,15 @@ export interface MapData {
   imageIds: number[];
   /** [N * 2]: x0, y0, x1, y1, … in the layout's own units. */
   coords: Float32Array;
-  /** Colour fields: cluster id, class id (-1 = none), bitmask over FLAG_KINDS. */
+  /** Colour fields: cluster id, class id (-1 = none), bitmask over FLAG_KINDS (core/common/flag-kinds.ts). */
   clusterIds: number[];
   classIds: number[];
   labelSources: Array<'user' | 'probe' | null>;
   flagMasks: number[];
 }
 
-export const FLAG_KINDS = ['blurry', 'too_dark', 'too_bright', 'low_information', 'uniform', 'odd_aspect', 'tiny', 'outlier', 'unreadable'] as const;
-export type FlagKind = (typeof FLAG_KINDS)[number];
+/** A quality flag kind (FLAG_KINDS in core/common/flag-kinds.ts gives their order). */
+export type FlagKind = CommonFlagKind;
 
 export interface SimilarImage extends ImageSummary {
   /** Cosine similarity in [-1, 1]. */
@@ -362,21 +354,9 @@ export interface Suggestion {
 
 // ───────────────────────────── export ─────────────────────────────
 
-export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl';
-
-export interface ExportOptions {
-  out: string;
-  format: ExportFormat;
-  /** train, val, test fractions summing to 1. */
-  split?: [number, number, number];
-  seed?: number;
-  minConfidence?: number;
-  onlyUserLabels?: boolean;
-  dedup?: boolean;
-  mode?: 'copy' | 'hardlink' | 'symlink';
-  resizePx?: number | null;
-  force?: boolean;
-}
+/** Export options (schema: exportOptionsSchema in core/app/schemas.ts). */
+export type ExportOptions = ExportOptionsIn;
+export type ExportFormat = NonNullable<ExportOptions['format']>;
 
 export interface ExportPreview {
   total: number;
@@ -385,6 +365,8 @@ export interface ExportPreview {
   classes: Record<string, { train: number; val: number; test: number }>;
   /** Images left out and why (e.g. below confidence, duplicate). */
   skipped: Record<string, number>;
+  /** The stored duplicate groups the splits keep together are out of date (the export job searches again). */
+  duplicatesStale: boolean;
 }
 
 export interface ExportResult {
@@ -396,15 +378,10 @@ export interface ExportResult {
 
 // ───────────────────────────── pipeline ─────────────────────────────
 
-export type PipelineStep = 'ingest' | 'train' | 'embed' | 'duplicates' | 'clusters' | 'map' | 'flags';
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 
-export interface PipelineOptions {
-  /** Folders to add and scan first (others already in the library are rescanned). */
-  folders?: string[];
-  /** Steps to run, in pipeline order; default all. */
-  steps?: PipelineStep[];
-  train?: TrainOptions;
-}
+/** Pipeline options (schema: pipelineOptionsSchema in core/app/schemas.ts). */
+export type PipelineOptions = PipelineOptionsIn;
 
 export interface PipelineResult {
   steps: Array<{ step: PipelineStep; status: 'done' | 'skipped' | 'failed'; summary: string }>;
@@ -412,19 +389,23 @@ export interface PipelineResult {
 
 // ───────────────────────────── the API ─────────────────────────────
 
-/** Every operation of the app. Implemented by core/api/service.ts; carried by IPC and HTTP. */
+/**
+ * Every operation of the app. Implemented by core/api/service.ts; carried by IPC and HTTP.
+ * Parameter types come from the schemas (P<'method'>), so what the service checks is what
+ * callers are told they may send.
+ */
 export interface LooktwiceApi {
   // library
   getLibrary(): Promise<LibraryInfo>;
   listFolders(): Promise<FolderInfo[]>;
   /** Adds a folder to the library and starts scanning it. */
-  addFolder(params: { path: string }): Promise<{ folder: FolderInfo; job: JobRef }>;
+  addFolder(params: P<'addFolder'>): Promise<{ folder: FolderInfo; job: JobRef }>;
   /** Rescans some (default: all) library folders: new, changed, moved and deleted files. */
-  scanFolders(params?: { folderIds?: number[] }): Promise<JobRef>;
+  scanFolders(params?: P<'scanFolders'>): Promise<JobRef>;
   listIngestErrors(): Promise<Array<{ path: string; reason: string; at: string }>>;
   listImages(query: ImageQuery): Promise<ImagePage>;
-  getImages(params: { imageIds: number[] }): Promise<ImageSummary[]>;
-  getImage(params: { imageId: number }): Promise<ImageDetail>;
+  getImages(params: P<'getImages'>): Promise<ImageSummary[]>;
+  getImage(params: P<'getImage'>): Promise<ImageDetail>;
   getFilterOptions(): Promise<FilterOptions>;
 
   // training & embeddings
@@ -432,48 +413,48 @@ export interface LooktwiceApi {
   planTraining(params?: TrainOptions): Promise<TrainPlan>;
   startTraining(params: TrainOptions): Promise<JobRef>;
   /** Continues a stopped run from its last checkpoint. */
-  resumeTraining(params: { runId: number }): Promise<JobRef>;
+  resumeTraining(params: P<'resumeTraining'>): Promise<JobRef>;
   listRuns(): Promise<RunSummary[]>;
-  getRunMetrics(params: { runId: number }): Promise<RunMetrics>;
+  getRunMetrics(params: P<'getRunMetrics'>): Promise<RunMetrics>;
   /** Embeds every image not yet embedded by the run (default: the newest completed or stopped run). */
-  startEmbedding(params?: { runId?: number }): Promise<JobRef>;
+  startEmbedding(params?: P<'startEmbedding'>): Promise<JobRef>;
 
   // duplicates
   findDuplicates(): Promise<JobRef>;
   listDuplicateGroups(): Promise<DuplicateGroup[]>;
   /** Marks the group as intended: it never comes back. */
-  keepAllDuplicates(params: { groupId: number }): Promise<void>;
+  keepAllDuplicates(params: P<'keepAllDuplicates'>): Promise<void>;
   /** Moves every member file except the keeper (default: the suggested one) to the trash. */
-  removeDuplicates(params: { groupId: number; keepPath?: string }): Promise<DuplicateRemoval>;
+  removeDuplicates(params: P<'removeDuplicates'>): Promise<DuplicateRemoval>;
   /** Restores the files of a removal (default: the latest one). */
-  undoRemoval(params?: { actionId?: number }): Promise<{ restored: string[] }>;
+  undoRemoval(params?: P<'undoRemoval'>): Promise<{ restored: string[] }>;
 
   // clusters, map, flags, similar
-  computeClusters(params?: { k?: number | 'auto'; method?: 'kmeans' | 'density' }): Promise<JobRef>;
+  computeClusters(params?: P<'computeClusters'>): Promise<JobRef>;
   listClusters(): Promise<ClusterSummary[]>;
   /** Names a cluster; the name becomes a class and the representatives get it as user labels. */
-  nameCluster(params: { clusterId: number; name: string }): Promise<{ classId: number; labeled: number }>;
+  nameCluster(params: P<'nameCluster'>): Promise<{ classId: number; labeled: number }>;
   computeMap(): Promise<JobRef>;
   getMap(): Promise<MapData>;
   computeFlags(): Promise<JobRef>;
   /** Hides a flag on images the user judged fine. */
-  dismissFlags(params: { imageIds: number[]; kind?: FlagKind }): Promise<{ dismissed: number }>;
-  findSimilar(params: { imageId: number; k?: number }): Promise<SimilarImage[]>;
+  dismissFlags(params: P<'dismissFlags'>): Promise<{ dismissed: number }>;
+  findSimilar(params: P<'findSimilar'>): Promise<SimilarImage[]>;
 
   // labels & probe
   listClasses(): Promise<ClassSummary[]>;
-  createClass(params: { name: string }): Promise<ClassSummary>;
-  renameClass(params: { classId: number; name: string }): Promise<ClassSummary>;
-  deleteClass(params: { classId: number }): Promise<void>;
-  setLabels(params: { imageIds: number[]; classId: number }): Promise<{ labeled: number }>;
-  clearLabels(params: { imageIds: number[] }): Promise<{ cleared: number }>;
+  createClass(params: P<'createClass'>): Promise<ClassSummary>;
+  renameClass(params: P<'renameClass'>): Promise<ClassSummary>;
+  deleteClass(params: P<'deleteClass'>): Promise<void>;
+  setLabels(params: P<'setLabels'>): Promise<{ labeled: number }>;
+  clearLabels(params: P<'clearLabels'>): Promise<{ cleared: number }>;
   /** Retrains the linear probe on the user labels and predicts every other image. */
   runProbe(): Promise<ProbeResult>;
   getProbe(): Promise<ProbeResult | null>;
-  suggestImages(params?: { n?: number }): Promise<Suggestion[]>;
+  suggestImages(params?: P<'suggestImages'>): Promise<Suggestion[]>;
   /** How many predictions of the class reach the confidence (for the "accept above X" slider). */
-  countPredictions(params: { classId: number; minConfidence: number }): Promise<{ count: number }>;
-  acceptPredictions(params: { classId: number; minConfidence: number }): Promise<{ accepted: number }>;
+  countPredictions(params: P<'countPredictions'>): Promise<{ count: number }>;
+  acceptPredictions(params: P<'acceptPredictions'>): Promise<{ accepted: number }>;
 
   // export
   previewExport(params: ExportOptions): Promise<ExportPreview>;
@@ -482,8 +463,8 @@ export interface LooktwiceApi {
   // pipeline & jobs
   startPipeline(params?: PipelineOptions): Promise<JobRef>;
   listJobs(): Promise<JobInfo[]>;
-  getJob(params: { jobId: string }): Promise<JobInfo>;
-  cancelJob(params: { jobId: string }): Promise<void>;
+  getJob(params: P<'getJob'>): Promise<JobInfo>;
+  cancelJob(params: P<'cancelJob'>): Promise<void>;
 }
 
 export type ApiMethodName = keyof LooktwiceApi;
@@ -505,6 +486,10 @@ export const API_METHODS = [
 type MissingMethods = Exclude<ApiMethodName, (typeof API_METHODS)[number]>;
 const everyMethodListed: MissingMethods extends never ? true : MissingMethods = true;
 void everyMethodListed;
+// …and that core/app/schemas.ts declares the parameters of exactly these methods.
+type UnschemedMethods = Exclude<ApiMethodName, ParamsMethod> | Exclude<ParamsMethod, ApiMethodName>;
+const everyMethodSchemed: UnschemedMethods extends never ? true : UnschemedMethods = true;
+void everyMethodSchemed;
 
 /** The parameter of a method (undefined for methods without one). */
 export type ApiParams<M extends ApiMethodName> = Parameters<LooktwiceApi[M]>[0];
@@ -567,9 +552,8 @@ export type LooktwiceBridge = LooktwiceApi &
 
 // ───────────────────────────── errors & wire format ─────────────────────────────
 
-/** Error codes a method can fail with; `message` is always in words a user understands. */
-export const API_ERROR_CODES = ['invalid', 'not_found', 'not_available', 'busy', 'cancelled', 'failed'] as const;
-export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+/** Error codes a method can fail with (core/common/errors.ts); `message` is always in words a user understands. */
+export type ApiErrorCode = ErrorCode;
 export interface ApiErrorPayload {
   code: ApiErrorCode;
   message: string;

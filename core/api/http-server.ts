@@ -25,10 +25,10 @@ import { toErrorPayload } from './errors.ts';
 /** What the server needs from the service besides the contract's methods. */
 export interface ServedApi extends LooktwiceApi {
   events: { onAny(listener: AnyEventListener): () => void };
-  /** Absolute path of the thumbnail for a content hash, or null (already validated as inside the thumbnail folder). */
-  thumbnailFile(hash: string): string | null;
+  /** Absolute path of the thumbnail for a content hash (regenerated when its file is gone), or null. */
+  thumbnailFile(hash: string): Promise<string | null>;
   /** Absolute path and MIME type of a present file with this content hash, or null. */
-  imageFile(hash: string): { path: string; contentType: string } | null;
+  imageFile(hash: string): Promise<{ path: string; contentType: string } | null>;
 }
 
 export interface ServerOptions {
@@ -225,11 +225,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const hash = hashRoute[2]!;
       if (!CONTENT_HASH_PATTERN.test(hash) || hash.length > 128) return sendError(response, 400, 'not a content hash');
       if (hashRoute[1] === 'thumbnails') {
-        const file = api.thumbnailFile(hash);
+        const file = await api.thumbnailFile(hash);
         if (!file) return sendError(response, 404, 'no thumbnail for that image');
         return sendFile(response, file, CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', true);
       }
-      const image = api.imageFile(hash);
+      const image = await api.imageFile(hash);
       if (!image) return sendError(response, 404, 'no file for that image');
       return sendFile(response, image.path, image.contentType, true);
     }

@@ -2,7 +2,8 @@
  * Background jobs behind the API: each long operation (ingest, train, embed, curate steps,
  * export, the whole pipeline) runs as a job with an id, throttled progress events, a log, and an
  * AbortController so the user can cancel it. One job per kind runs at a time, so two trainings
- * can never fight over the same checkpoint.
+ * can never fight over the same checkpoint, and jobs that touch the same data never overlap
+ * (JOB_CONFLICTS, checked in both directions).
  */
 import { randomUUID } from 'node:crypto';
 import type { Progress } from '../common/progress.ts';
@@ -21,6 +22,24 @@ export interface JobContext {
 
 type ResultOf<K extends JobKind> = Omit<Extract<JobResult, { kind: K }>, 'kind'>;
 
+/**
+ * Which kinds of job may not run at the same time as which (besides two of one kind). The
+ * relation is symmetric — `conflict(a, b)` checks both directions — so declaring a pair once
+ * is enough: a scan is refused while a pipeline runs exactly as a pipeline is refused while a
+ * scan runs.
+ */
+export const JOB_CONFLICTS: Readonly<Partial<Record<JobKind, readonly JobKind[]>>> = {
+  train: ['embed'],
+  pipeline: ['ingest', 'train', 'embed', 'duplicates', 'clusters', 'map', 'flags', 'export'],
+  // Export reads the stored duplicate groups and may refresh them.
+  export: ['duplicates'],
+};
+
+/** Whether jobs of kinds a and b may not run together. */
+export function conflict(a: JobKind, b: JobKind): boolean {
+  return a === b || (JOB_CONFLICTS[a]?.includes(b) ?? false) || (JOB_CONFLICTS[b]?.includes(a) ?? false);
+}
+
 /** Keeps at most this many finished jobs for listJobs. */
 const FINISHED_KEPT = 50;
 /** Progress events per job at most every this many ms (the last one of a phase always goes out). */
@@ -33,11 +52,11 @@ export class JobRunner {
 
   /**
    * Starts `work` in the background and returns at once. Throws 'busy' when a job of the same
-   * kind (or one listed in `conflicts`) is running.
+   * kind, or of a conflicting kind (JOB_CONFLICTS), is running.
    */
-  start<K extends JobKind>(kind: K, title: string, work: (context: JobContext) => Promise<ResultOf<K>>, conflicts: JobKind[] = []): JobRef {
+  start<K extends JobKind>(kind: K, title: string, work: (context: JobContext) => Promise<ResultOf<K>>): JobRef {
     for (const job of this.jobs.values()) {
-      if (job.info.status === 'running' && (job.info.kind === kind || conflicts.includes(job.info.kind))) {
+      if (job.info.status === 'running' && conflict(kind, job.info.kind)) {
         throw new ApiError('busy', `${job.info.title} is still running; wait for it to finish or cancel it first.`);
       }
     }

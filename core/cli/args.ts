@@ -1,7 +1,14 @@
-/** Argument parsing shared by the commands: node:util parseArgs plus the common options. */
+/**
+ * Argument parsing shared by the commands: node:util parseArgs, the common options, and
+ * `optionsOnto`, which maps command-line options onto the parameter schemas of core/app/schemas.ts
+ * so ranges, enums and defaults are the API's own and a bad value reads the same everywhere.
+ */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
+import type { z } from 'zod';
+import { InvalidParamsError } from '../common/errors.ts';
+import { parseWith } from '../app/schemas.ts';
 import { UsageError } from './command.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -53,4 +60,49 @@ export function finiteNumber(name: string, value: string | undefined, fallback: 
   const n = Number(value);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`);
   return n;
+}
+
+/** The parts of a zod schema's definition that tell whether it takes a number. */
+interface SchemaDef {
+  type: string;
+  innerType?: { def: SchemaDef };
+  in?: { def: SchemaDef };
+  options?: Array<{ def: SchemaDef }>;
+}
+
+/** Whether the field's schema accepts a number (so the option's text is read as one). */
+function acceptsNumber(def: SchemaDef): boolean {
+  if (def.type === 'number') return true;
+  if (def.innerType) return acceptsNumber(def.innerType.def);
+  if (def.in) return acceptsNumber(def.in.def);
+  if (def.options) return def.options.some((option) => acceptsNumber(option.def));
+  return false;
+}
+
+/**
+ * Parses command-line values onto an object schema. `flags` maps each option name to the
+ * schema's field; numeric text becomes a number for numeric fields (anything else is left for
+ * the schema to refuse). A refused value is a UsageError naming the option: `--size must be …`.
+ */
+export function optionsOnto<S extends z.ZodObject>(schema: S, values: Record<string, unknown>, flags: Record<string, string>, extra: Record<string, unknown> = {}): z.output<S> {
+  const shape = schema.shape as Record<string, { def: SchemaDef }>;
+  const input: Record<string, unknown> = { ...extra };
+  const flagOf = new Map<string, string>();
+  for (const [flag, field] of Object.entries(flags)) {
+    flagOf.set(field, flag);
+    const value = values[flag];
+    if (value === undefined) continue;
+    const fieldSchema = shape[field];
+    input[field] = typeof value === 'string' && fieldSchema && acceptsNumber(fieldSchema.def) && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  try {
+    return parseWith(schema, input, (field) => {
+      const [head, ...rest] = field.split(/(?=[[.])/);
+      const flag = flagOf.get(head ?? field);
+      return flag ? `--${flag}${rest.join('')}` : field;
+    });
+  } catch (error) {
+    if (error instanceof InvalidParamsError) throw new UsageError(error.message);
+    throw error;
+  }
 }

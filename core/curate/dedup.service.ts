@@ -103,10 +103,13 @@ export interface UndoResult {
   errors: Array<{ path: string; reason: string }>;
 }
 
-/** Restores every file of the newest not-yet-undone batch to where it was (never overwriting). */
-export function undoLastApply(db: Db): UndoResult {
+/**
+ * Restores every file of a not-yet-undone batch to where it was (never overwriting): the batch
+ * `batchId`, or the newest one when it is omitted.
+ */
+export function undoLastApply(db: Db, batchId?: number): UndoResult {
   const repository = new CurateRepository(db);
-  const batch = repository.lastUndoableBatch();
+  const batch = batchId === undefined ? repository.lastUndoableBatch() : repository.undoableBatch(batchId);
   if (!batch) return { batchId: null, restored: [], errors: [] };
   const result: UndoResult = { batchId: batch.id, restored: [], errors: [] };
   for (const item of repository.removalItems(batch.id)) {

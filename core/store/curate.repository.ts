@@ -238,6 +238,14 @@ export class CurateRepository {
     ).get() as RemovalBatch | undefined;
   }
 
+  /** The batch with this id when it has not been undone yet, or undefined. */
+  undoableBatch(id: number): RemovalBatch | undefined {
+    return this.db.prepare(
+      `SELECT id, method, destination, applied_at AS appliedAt, undone_at AS undoneAt FROM removal_batches
+       WHERE id = ? AND undone_at IS NULL`,
+    ).get(id) as RemovalBatch | undefined;
+  }
+
   removalItems(batchId: number): RemovalItem[] {
     return this.db.prepare(
       `SELECT batch_id AS batchId, file_id AS fileId, original_path AS originalPath, moved_to AS movedTo,

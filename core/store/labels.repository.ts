@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { Db } from './db.ts';
+import { primaryPathSql } from './primary-path.ts';
 
 export type LabelSource = 'user' | 'probe';
 
@@ -67,7 +68,7 @@ export interface LabeledImageRow extends LabelRow {
   unsure: boolean;
   contentHash: string;
   format: string;
-  /** The first present path of the image (alphabetically), or null when no file is present. */
+  /** The primary path of the image (primary-path.ts), or null when no file is present. */
   path: string | null;
 }
 
@@ -85,9 +86,8 @@ export class LabelsRepository {
     return this.db
       .prepare(
         `SELECT c.id, c.name,
-           (SELECT count(*) FROM labels l WHERE l.class_id = c.id AND l.source = 'user') AS userLabels,
-           (SELECT count(*) FROM labels l WHERE l.class_id = c.id AND l.source = 'probe')
-             + (SELECT count(*) FROM predictions p WHERE p.class_id = c.id AND p.unsure = 0) AS probeLabels
+           (SELECT count(*) FROM effective_labels e WHERE e.class_id = c.id AND e.source = 'user') AS userLabels,
+           (SELECT count(*) FROM effective_labels e WHERE e.class_id = c.id AND e.source = 'probe' AND e.unsure = 0) AS probeLabels
          FROM classes c ORDER BY c.name`,
       )
       .all() as ClassRow[];
@@ -259,20 +259,13 @@ export class LabelsRepository {
     return rows.map((row) => ({ ...row, unsure: row.unsure === 1 }));
   }
 
-  /** Every image with an effective label: its current label, else the latest prediction. */
+  /** Every image with an effective label (the effective_labels view: its label, else the latest prediction). */
   labeledImages(): LabeledImageRow[] {
     const rows = this.db
       .prepare(
-        `WITH effective AS (
-           SELECT l.image_id, l.class_id, l.source, l.confidence, 0 AS predicted, 0 AS unsure FROM labels l
-           UNION ALL
-           SELECT p.image_id, p.class_id, 'probe', p.confidence, 1, p.unsure FROM predictions p
-           WHERE NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id = p.image_id)
-         )
-         SELECT e.image_id AS imageId, e.class_id AS classId, c.name AS className, e.source, e.confidence,
-                e.predicted, e.unsure, i.content_hash AS contentHash, i.format,
-                (SELECT min(f.path) FROM files f WHERE f.image_id = e.image_id AND f.status = 'present') AS path
-         FROM effective e JOIN classes c ON c.id = e.class_id JOIN images i ON i.id = e.image_id
+        `SELECT e.image_id AS imageId, e.class_id AS classId, e.class_name AS className, e.source, e.confidence,
+                e.predicted, e.unsure, i.content_hash AS contentHash, i.format, ${primaryPathSql('e.image_id')} AS path
+         FROM effective_labels e JOIN images i ON i.id = e.image_id
          ORDER BY e.image_id`,
       )
       .all() as Array<Omit<LabeledImageRow, 'predicted' | 'unsure'> & { predicted: number; unsure: number }>;
@@ -297,9 +290,9 @@ export class LabelsRepository {
       .all(resolved, prefix.length, prefix) as number[];
   }
 
-  /** The first present path (alphabetically) of each image id that has one. */
+  /** The primary path (primary-path.ts) of each image id that has one. */
   pathsOf(imageIds: readonly number[]): Map<number, string> {
-    const statement = this.db.prepare("SELECT min(path) FROM files WHERE image_id = ? AND status = 'present'").pluck();
+    const statement = this.db.prepare(`SELECT ${primaryPathSql('?')}`).pluck();
     const out = new Map<number, string>();
     for (const id of imageIds) {
       const found = statement.get(id) as string | null;

@@ -93,6 +93,14 @@ export class RunsRepository {
     return raw && toRun(raw);
   }
 
+  /**
+   * Which run "resume" continues: the newest run that saved a checkpoint and did not complete.
+   * The one definition of that rule (the API, the CLI and the pipeline all ask here).
+   */
+  latestResumable(): RunRow | undefined {
+    return this.list().find((run) => run.checkpointPath !== null && run.status !== 'completed');
+  }
+
   /** Marks a stopped/failed run as running again (resume), with a possibly new backend/device and total. */
   resume(id: number, update: { backend: string; device: string; stepsTotal: number }): void {
     this.db

@@ -21,11 +21,11 @@ export function createLooktwiceEngine(dbPath: string): EngineService {
   const service = LooktwiceService.open(dbPath);
   const internal: EngineInternals = {
     thumbnail: async (hash) => {
-      const filePath = service.thumbnailFile(hash);
+      const filePath = await service.thumbnailFile(hash);
       return filePath === null ? null : { filePath };
     },
     image: async (hash) => {
-      const file = service.imageFile(hash);
+      const file = await service.imageFile(hash);
       return file === null ? null : { filePath: file.path, mimeType: file.contentType };
     },
   };

@@ -163,7 +163,7 @@ describe('looktwice serve: files by content hash only', () => {
     const imageId = (await service.listImages({})).items[0]!.id;
     service.library.db.prepare('UPDATE thumbnails SET relpath = ? WHERE image_id = ?').run('../secret.txt', imageId);
     const hash = (await service.getImage({ imageId })).hash;
-    expect(service.thumbnailFile(hash)).toBeNull();
+    expect(await service.thumbnailFile(hash)).toBeNull();
     const reply = await get(`/thumbnails/${hash}`);
     expect(reply.status).toBe(404);
     expect(reply.body).not.toContain('do not serve me');

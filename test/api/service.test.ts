@@ -84,7 +84,7 @@ describe('LooktwiceService', () => {
     expect(detail.paths.map((p) => path.basename(p.path)).sort()).toEqual(['photo-0-copy.jpg', 'photo-0.jpg']);
     expect(Object.keys(detail.exif).length).toBeGreaterThan(0);
     expect(detail.hasEmbedding).toBe(false);
-    expect(service.thumbnailFile(detail.hash)).toMatch(/thumbnails/);
+    expect(await service.thumbnailFile(detail.hash)).toMatch(/thumbnails/);
     await expect(service.getImage({ imageId: 9999 })).rejects.toMatchObject({ code: 'not_found' });
   });
 
@@ -120,7 +120,7 @@ describe('LooktwiceService', () => {
     expect(labelled.items[0]!.label).toMatchObject({ className: 'cats', source: 'user', confidence: 1 });
     expect((await service.listImages({ label: 'unlabeled' })).total).toBe(4);
     expect((await service.listClasses()).find((c) => c.id === cats.id)?.userLabels).toBe(2);
-    await expect(service.createClass({ name: 'a/b' })).rejects.toMatchObject({ code: 'failed', message: expect.stringMatching(/^Class name/) });
+    await expect(service.createClass({ name: 'a/b' })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/^Class name/) });
     expect((await service.clearLabels({ imageIds: [ids[0]!] })).cleared).toBe(1);
   });
 

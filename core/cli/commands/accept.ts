@@ -3,11 +3,12 @@
  * the confidence as a label (source probe, confidence kept, history recorded).
  * --json: {"class":"cat","min_confidence":X,"accepted":N}.
  */
-import { ProbeService } from '../../label/probe.service.ts';
-import { openLibrary } from '../../store/db.ts';
-import { EmbeddingsRepository } from '../../store/embeddings.repository.ts';
+import { acceptPredictions, classNamed, countPredictions } from '../../app/labels.ts';
+import { derivedStates } from '../../app/derived.ts';
+import { PARAMS } from '../../app/schemas.ts';
 import { LabelsRepository } from '../../store/labels.repository.ts';
-import { COMMON_OPTIONS, finiteNumber, parse, resolveDbPath } from '../args.ts';
+import { openLibrary } from '../../store/db.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const USAGE = `usage: looktwice accept <class> --min-confidence X [--dry-run] [--db PATH] [--json]
@@ -30,23 +31,21 @@ export const acceptCommand: Command = {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, 'min-confidence': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
     if (positionals.length !== 1) throw new UsageError('give exactly one class name');
     if (values['min-confidence'] === undefined) throw new UsageError('--min-confidence is required');
-    const minConfidence = finiteNumber('min-confidence', values['min-confidence'], 1);
-    if (minConfidence < 0 || minConfidence > 1) throw new UsageError('--min-confidence must be between 0 and 1');
+    const { minConfidence } = optionsOnto(PARAMS.acceptPredictions.pick({ minConfidence: true }), values, { 'min-confidence': 'minConfidence' });
     const className = positionals[0]!;
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
-      const repository = new LabelsRepository(library.db);
-      const found = repository.classByName(className.trim());
-      if (!found) throw new Error(`no class named "${className}" (see \`looktwice classes\`)`);
-      const service = new ProbeService(repository, new EmbeddingsRepository(library.db));
-      if (!repository.latestProbeRun()) throw new Error('no predictions yet: run `looktwice probe` first');
+      const found = classNamed(library, className);
+      if (!new LabelsRepository(library.db).latestProbeRun()) throw new Error('no predictions yet: run `looktwice probe` first');
+      const probe = derivedStates(library).probe;
+      if (probe.stale) io.stderr.write(`note: the probe is out of date (${probe.changed.join(' and ')} changed since it ran); run \`looktwice probe\` first to accept current predictions\n`);
       if (values['dry-run']) {
-        const count = service.countPredictions(found.id, minConfidence);
+        const count = countPredictions(library, found.id, minConfidence);
         if (values.json) io.stdout.write(`${JSON.stringify({ class: found.name, min_confidence: minConfidence, would_accept: count })}\n`);
         else io.stdout.write(`would accept ${count} prediction(s) of "${found.name}" with confidence ≥ ${minConfidence}\n`);
         return 0;
       }
-      const accepted = service.acceptPredictions(found.id, minConfidence);
+      const accepted = acceptPredictions(library, found.id, minConfidence);
       if (values.json) io.stdout.write(`${JSON.stringify({ class: found.name, min_confidence: minConfidence, accepted })}\n`);
       else io.stdout.write(`accepted ${accepted} prediction(s) of "${found.name}" with confidence ≥ ${minConfidence}\n`);
       return 0;

@@ -2,9 +2,8 @@
  * `looktwice classes` — the classes with their label counts.
  * --json: {"classes":[{"id","name","user_labels","probe_labels"}]}.
  */
-import { LabelsService } from '../../label/labels.service.ts';
+import { listClasses } from '../../app/labels.ts';
 import { openLibrary } from '../../store/db.ts';
-import { LabelsRepository } from '../../store/labels.repository.ts';
 import { COMMON_OPTIONS, parse, resolveDbPath } from '../args.ts';
 import type { Command } from '../command.ts';
 
@@ -24,7 +23,7 @@ export const classesCommand: Command = {
     const { values } = parse(argv, COMMON_OPTIONS, false);
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
-      const classes = new LabelsService(new LabelsRepository(library.db)).listClasses();
+      const classes = listClasses(library);
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ classes: classes.map((c) => ({ id: c.id, name: c.name, user_labels: c.userLabels, probe_labels: c.probeLabels })) })}\n`);
       } else if (classes.length === 0) {

@@ -3,10 +3,10 @@
  * 2-D map, unless --no-map) for the app.
  * --json: {"clusters":[{"id","size","representatives","members"}]}.
  */
-import { clusterLibrary } from '../../curate/clusters.service.ts';
-import { computeMap } from '../../curate/map.service.ts';
+import { computeClusters, computeMap } from '../../app/curation.ts';
+import { PARAMS } from '../../app/schemas.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
@@ -29,15 +29,13 @@ export const clusterCommand: Command = {
   usage,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, k: { type: 'string' }, method: { type: 'string' }, 'no-map': { type: 'boolean', default: false } }, false);
-    const method = values.method ?? 'kmeans';
-    if (method !== 'kmeans' && method !== 'density') throw new UsageError(`--method must be kmeans or density, got "${method}"`);
-    const k = values.k === undefined || values.k === 'auto' ? 'auto' : positiveInt('k', values.k, 2);
-    if (method === 'density' && k !== 'auto') throw new UsageError('--k applies to k-means only');
+    const options = optionsOnto(PARAMS.computeClusters, values, { k: 'k', method: 'method' });
+    if (options.method === 'density' && options.k !== 'auto') throw new UsageError('--k applies to k-means only');
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {
-      const result = await clusterLibrary(library.db, { method, k, dataDir: library.dataDir, signal: io.signal, onProgress: bar.update });
-      if (!values['no-map']) await computeMap(library.db, { dataDir: library.dataDir, signal: io.signal, onProgress: bar.update });
+      const result = await computeClusters(library, options, { signal: io.signal, onProgress: bar.update });
+      if (!values['no-map']) await computeMap(library, {}, { signal: io.signal, onProgress: bar.update });
       bar.done();
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ clusters: result.clusters.map((c) => ({ id: c.id, size: c.size, representatives: c.representatives, members: c.members })) })}\n`);

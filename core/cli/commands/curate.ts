@@ -3,22 +3,25 @@
  * the folders (ingest → train → embed → duplicates → clusters → map → flags), prints what it
  * found and serves the UI. Each stage is a small object in CURATE_STAGES that runs on the shared
  * context and returns its own summary lines and JSON; the stages after ingest are the shared
- * pipeline steps of core/api/pipeline.ts, so the app's "curate" job and this command agree.
+ * pipeline steps of core/app/pipeline.ts, so the app's "curate" job and this command agree.
  */
 import type { Library } from '../../store/db.ts';
 import { openLibrary } from '../../store/db.ts';
 import { ImagesRepository, type LibraryStats } from '../../store/images.repository.ts';
-import { ingestFolders, type IngestReport } from '../../library/ingest.service.ts';
+import type { IngestReport } from '../../library/ingest.service.ts';
+import { ingest } from '../../app/ingest.ts';
 import type { ProgressListener } from '../../common/progress.ts';
 import { parse, resolveDbPath } from '../args.ts';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 import { formatIngestReport, ingestExitCode, summaryJson, INGEST_OPTIONS, ingestOptionsFrom } from './ingest.ts';
 import { CancelledError } from '../../common/progress.ts';
-import { positiveInt } from '../args.ts';
-import { runPipelineStep } from '../../api/pipeline.ts';
+import { optionsOnto, positiveInt } from '../args.ts';
+import { runPipelineStep, type PipelineStep } from '../../app/pipeline.ts';
+import { trainOptionsSchema, type TrainOptionsOut } from '../../app/schemas.ts';
 import { serveLibrary } from '../../api/serve.ts';
-import type { PipelineStep, TrainOptions } from '../../api/contract.ts';
+// The pipeline trains in a worker thread, as the app does (the progress bar keeps moving).
+import { loadMl } from '../../api/ml-loader.ts';
 
 /** What every stage gets: the open library, the folders, and where to report. */
 export interface CurateContext {
@@ -29,6 +32,8 @@ export interface CurateContext {
   roots: string[];
   /** Parsed command-line values (stages may read their own options). */
   values: Record<string, unknown>;
+  /** Training options, parsed onto the API's schema. */
+  train: TrainOptionsOut;
   io: CliIo;
   signal: AbortSignal;
   onProgress: ProgressListener;
@@ -57,7 +62,7 @@ export const ingestStage: CurateStage = {
     const options = ingestOptionsFrom(context.values as { concurrency?: string; 'max-megapixels'?: string; 'batch-size'?: string }, context.io, context.bar);
     let report: IngestReport;
     try {
-      report = await ingestFolders(context.library, context.folders, options);
+      report = await ingest(context.library, context.folders, options);
     } finally {
       context.bar.done();
     }
@@ -69,14 +74,9 @@ export const ingestStage: CurateStage = {
   },
 };
 
-/** Training options from the command line (the rest comes from the device's default budget). */
-function trainOptionsFrom(values: Record<string, unknown>): TrainOptions {
-  const options: TrainOptions = {};
-  if (typeof values.backend === 'string') options.backend = values.backend as TrainOptions['backend'];
-  if (typeof values.steps === 'string') options.steps = positiveInt('steps', values.steps, 1);
-  if (typeof values.epochs === 'string') options.epochs = positiveInt('epochs', values.epochs, 1);
-  if (typeof values.size === 'string') options.sizePx = positiveInt('size', values.size, 32);
-  return options;
+/** Training options from the command line, onto the API's schema (the rest comes from the device's default budget). */
+function trainOptionsFrom(values: Record<string, unknown>): TrainOptionsOut {
+  return optionsOnto(trainOptionsSchema, values, { backend: 'backend', steps: 'steps', epochs: 'epochs', size: 'sizePx' });
 }
 
 const STAGE_TITLES: Record<Exclude<PipelineStep, 'ingest'>, string> = {
@@ -92,8 +92,9 @@ function pipelineStage(step: Exclude<PipelineStep, 'ingest'>): CurateStage {
       try {
         const outcome = await runPipelineStep(step, {
           library: context.library,
+          ml: loadMl,
           folders: context.roots,
-          train: trainOptionsFrom(context.values),
+          train: context.train,
           signal: context.signal,
           onProgress: context.onProgress,
           log: (_level, message) => {
@@ -165,11 +166,11 @@ export const curateCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, CURATE_OPTIONS);
     if (positionals.length === 0) throw new UsageError('give at least one folder to curate');
-    trainOptionsFrom(values); // report bad training options before any work
+    const train = trainOptionsFrom(values); // bad training options are a usage error before any work
     const bar = new ProgressBar(io.stderr);
     const dbPath = resolveDbPath(values.db, io.env);
     const library = openLibrary(dbPath);
-    const context: CurateContext = { library, folders: positionals, roots: [], values, io, signal: io.signal, onProgress: bar.update, bar };
+    const context: CurateContext = { library, folders: positionals, roots: [], values, train, io, signal: io.signal, onProgress: bar.update, bar };
     const json: Record<string, unknown> = {};
     const lines: string[] = [];
     let exitCode = 0;

@@ -4,11 +4,12 @@
  * --json: {"groups":[{"kind","keep","members","similarity","why"}]} (apply/undo: what moved).
  */
 import path from 'node:path';
-import { findDuplicateGroups } from '../../curate/duplicates.ts';
-import { applyRemovals, keepAll, undoLastApply } from '../../curate/dedup.service.ts';
-import { trashLocation } from '../../curate/trash.ts';
+import { findDuplicates, keepAllDuplicates, removalTarget, removeAllDuplicates, undoRemoval } from '../../app/curation.ts';
+import { oneOf } from '../../app/schemas.ts';
+import { AppError } from '../../common/errors.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, parse, resolveDbPath } from '../args.ts';
+import { z } from 'zod';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
@@ -52,12 +53,19 @@ export const dedupCommand: Command = {
     if ([values.apply, values.undo, values['keep-all'] !== undefined].filter(Boolean).length > 1) throw new UsageError('choose one of --apply, --undo and --keep-all');
     if (values.quarantine !== undefined && values['to-trash']) throw new UsageError('choose --to-trash or --quarantine DIR, not both');
     if ((values.quarantine !== undefined || values['to-trash']) && !values.apply) throw new UsageError('--to-trash/--quarantine only make sense with --apply');
-    if (values.only !== undefined && values.only !== 'exact' && values.only !== 'near') throw new UsageError(`--only must be exact or near, got "${values.only}"`);
+    const { only } = optionsOnto(z.object({ only: oneOf(['exact', 'near'] as const).optional() }), values, { only: 'only' });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {
       if (values.undo) {
-        const result = undoLastApply(library.db);
+        let result;
+        try {
+          result = undoRemoval(library);
+        } catch (error) {
+          // Nothing left to undo is an answer here, not a failure.
+          if (!(error instanceof AppError) || error.code !== 'invalid') throw error;
+          result = { batchId: null, restored: [], errors: [] };
+        }
         if (values.json) io.stdout.write(`${JSON.stringify({ restored: result.restored, errors: result.errors })}\n`);
         else if (result.batchId === null) io.stdout.write('nothing to undo\n');
         else {
@@ -67,28 +75,24 @@ export const dedupCommand: Command = {
         }
         return 0;
       }
-      const groups = (await findDuplicateGroups(library.db, {
-        dataDir: library.dataDir,
-        embeddingRunId: values['hashes-only'] ? false : undefined,
-        signal: io.signal,
-        onProgress: bar.update,
-      })).filter((g) => values.only === undefined || g.kind === values.only);
+      // The search is stored: the app's review list and export read the same groups.
+      const groups = (await findDuplicates(library, { hashesOnly: values['hashes-only'] }, { signal: io.signal, onProgress: bar.update }))
+        .filter((g) => only === undefined || g.kind === only);
       bar.done();
       if (values['keep-all'] !== undefined) {
         const target = path.resolve(values['keep-all']);
         const group = groups.find((g) => g.members.includes(target));
         if (!group) throw new UsageError(`${target} is in no duplicate group`);
-        keepAll(library.db, group);
+        keepAllDuplicates(library, group.id);
         if (values.json) io.stdout.write(`${JSON.stringify({ keptAll: group.members })}\n`);
         else io.stdout.write(`kept all ${group.members.length} photos of the group of ${target}; it will not be suggested again\n`);
         return 0;
       }
       if (values.apply) {
-        const result = applyRemovals(library.db, groups, {
+        const result = removeAllDuplicates(library, groups, {
           method: values.quarantine !== undefined ? 'quarantine' : 'trash',
           quarantineDir: values.quarantine !== undefined ? path.resolve(values.quarantine) : undefined,
-          fallbackQuarantineDir: trashLocation(io.env) ? undefined : path.join(library.dataDir, 'quarantine'),
-          env: io.env,
+          ...removalTarget(library, io.env),
           signal: io.signal,
           onProgress: bar.update,
         });

@@ -3,10 +3,11 @@
  * dataset with stratified, leak-free splits. --json: exactly
  * {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs"}.
  */
-import { runExport, type ExportFormat, type ExportMode } from '../../export/export.service.ts';
 import { parseSplitFractions } from '../../export/split.ts';
+import { exportDataset } from '../../app/export.ts';
+import { exportOptionsSchema } from '../../app/schemas.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, finiteNumber, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
@@ -42,9 +43,6 @@ the settings, counts per class and split, skipped images and the model runs used
 Exit status: 0 when the export was written (files that could not be read are listed);
 1 when it could not be written (DIR not empty, nothing labeled, …); 130 when stopped with Ctrl-C.`;
 
-const FORMATS: readonly ExportFormat[] = ['imagefolder', 'csv', 'jsonl'];
-const MODES: readonly ExportMode[] = ['copy', 'hardlink', 'symlink'];
-
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export the labeled images as a dataset with leak-free splits',
@@ -53,39 +51,38 @@ export const exportCommand: Command = {
     const { values } = parse(argv, {
       ...COMMON_OPTIONS,
       out: { type: 'string' },
-      format: { type: 'string', default: 'imagefolder' },
+      format: { type: 'string' },
       split: { type: 'string' },
       seed: { type: 'string' },
       'min-confidence': { type: 'string' },
       'only-user-labels': { type: 'boolean', default: false },
       dedup: { type: 'boolean', default: false },
-      mode: { type: 'string', default: 'copy' },
+      mode: { type: 'string' },
       resize: { type: 'string' },
       force: { type: 'boolean', default: false },
     }, false);
     if (!values.out) throw new UsageError('--out DIR is required');
-    const format = values.format as ExportFormat;
-    if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-    const mode = values.mode as ExportMode;
-    if (!MODES.includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${values.mode}"`);
     let split: [number, number, number] | undefined;
     try {
       split = values.split === undefined ? undefined : parseSplitFractions(values.split);
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    const minConfidence = values['min-confidence'] === undefined ? undefined : finiteNumber('min-confidence', values['min-confidence'], 0);
-    if (minConfidence !== undefined && (minConfidence < 0 || minConfidence > 1)) throw new UsageError('--min-confidence must be between 0 and 1');
-    const resizePx = values.resize === undefined ? null : positiveInt('resize', values.resize, 0);
-    if (resizePx !== null && mode !== 'copy') throw new UsageError('--resize re-encodes images, so it needs --mode copy');
+    const options = optionsOnto(exportOptionsSchema, values, {
+      out: 'out', format: 'format', seed: 'seed', 'min-confidence': 'minConfidence', 'only-user-labels': 'onlyUserLabels', dedup: 'dedup',
+      mode: 'mode', resize: 'resizePx', force: 'force',
+    }, split ? { split } : {});
 
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {
-      const result = await runExport(library.db, {
-        out: values.out, format, split, seed: finiteNumber('seed', values.seed, 0), minConfidence,
-        onlyUserLabels: values['only-user-labels'], dedup: values.dedup, mode, resizePx, force: values.force,
-        dataDir: library.dataDir, signal: io.signal, onProgress: bar.update,
+      const result = await exportDataset(library, options, {
+        signal: io.signal,
+        onProgress: bar.update,
+        log: (_level, message) => {
+          bar.done();
+          io.stderr.write(`${message}\n`);
+        },
       });
       bar.done();
       if (result.exported === 0) io.stderr.write('warning: nothing was exported: label some images first (`looktwice label`, `looktwice probe`)\n');

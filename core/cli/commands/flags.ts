@@ -2,7 +2,7 @@
  * `looktwice flags` — photos that are blurry, too dark/bright, low-information, near-uniform,
  * oddly shaped, tiny, or outliers. --json: {"flags":[{"path","flags":[…],"scores":{…}}]}.
  */
-import { computeFlags } from '../../curate/flags.service.ts';
+import { computeFlags } from '../../app/curation.ts';
 import { openLibrary } from '../../store/db.ts';
 import { COMMON_OPTIONS, parse, resolveDbPath } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -27,7 +27,9 @@ export const flagsCommand: Command = {
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {
-      const flagged = await computeFlags(library.db, { dataDir: library.dataDir, all: values.all, signal: io.signal, onProgress: bar.update });
+      // Stored, so the app's Quality screen shows the same flags.
+      const { images } = await computeFlags(library, { signal: io.signal, onProgress: bar.update });
+      const flagged = values.all ? images : images.filter((image) => image.flags.length > 0);
       bar.done();
       if (values.json) io.stdout.write(`${JSON.stringify({ flags: flagged.map((f) => ({ path: f.path, flags: f.flags, scores: f.scores })) })}\n`);
       else if (flagged.length === 0) io.stdout.write('no photo flagged\n');

@@ -3,9 +3,8 @@
  * `looktwice label --clear <path…>` — clear their labels. History is kept either way.
  * --json: {"class":"cat","labeled":N,"not_found":[{"path","reason"}]} or {"cleared":N,"not_found":[…]}.
  */
-import { LabelsService } from '../../label/labels.service.ts';
+import { clearPaths, labelPaths } from '../../app/labels.ts';
 import { openLibrary } from '../../store/db.ts';
-import { LabelsRepository } from '../../store/labels.repository.ts';
 import { COMMON_OPTIONS, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 
@@ -32,19 +31,18 @@ export const labelCommand: Command = {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, clear: { type: 'boolean', default: false } });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
-      const service = new LabelsService(new LabelsRepository(library.db));
       let json: Record<string, unknown>;
       let text: string;
       let result;
       if (values.clear) {
         if (positionals.length === 0) throw new UsageError('give the paths whose labels to clear');
-        result = service.clearPaths(positionals);
+        result = clearPaths(library, positionals);
         json = { cleared: result.changed, not_found: result.notFound };
         text = `cleared ${result.changed} label(s) of ${result.images} image(s)`;
       } else {
         const [className, ...paths] = positionals;
         if (!className || paths.length === 0) throw new UsageError('give a class name and at least one path');
-        result = service.labelPaths(className, paths);
+        result = labelPaths(library, className, paths);
         json = { class: className.trim(), labeled: result.changed, not_found: result.notFound };
         text = `labeled ${result.changed} image(s) as "${className.trim()}"`;
       }

@@ -2,10 +2,12 @@
  * `looktwice map` — computes and stores the 2-D map (UMAP) the app shows.
  * --json: {"points":[{"path","x","y"}]}.
  */
-import { computeMap } from '../../curate/map.service.ts';
-import { CurateRepository } from '../../store/curate.repository.ts';
+import { z } from 'zod';
+import { computeMap } from '../../app/curation.ts';
+import { pathsOf } from '../../app/labels.ts';
+import { wholeNumber } from '../../app/schemas.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import type { Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
@@ -27,10 +29,10 @@ export const mapCommand: Command = {
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {
-      const result = await computeMap(library.db, { fitSample: positiveInt('fit-sample', values['fit-sample'], 4000), dataDir: library.dataDir, signal: io.signal, onProgress: bar.update });
+      const { fitSample } = optionsOnto(z.object({ fitSample: wholeNumber(1).default(4000) }), values, { 'fit-sample': 'fitSample' });
+      const result = await computeMap(library, { fitSample }, { signal: io.signal, onProgress: bar.update });
       bar.done();
-      const pathOf = new Map<number, string>();
-      for (const f of new CurateRepository(library.db).presentFiles()) if (!pathOf.has(f.imageId)) pathOf.set(f.imageId, f.path);
+      const pathOf = pathsOf(library, result.points.map((p) => p.imageId));
       const points = result.points.flatMap((p) => (pathOf.has(p.imageId) ? [{ path: pathOf.get(p.imageId)!, x: round(p.x), y: round(p.y) }] : []));
       if (values.json) io.stdout.write(`${JSON.stringify({ points })}\n`);
       else io.stdout.write(`mapped ${points.length} photo(s) on ${result.source}\n`);

@@ -2,12 +2,11 @@
  * `looktwice probe` — train the linear probe on the user labels and predict every other image.
  * --json: {"classes":[…],"labeled":N,"cv_accuracy":X|null,"predicted":N,"unsure":N}.
  */
-import { ProbeService } from '../../label/probe.service.ts';
+import { runProbe } from '../../app/labels.ts';
+import { probeSettingsSchema } from '../../app/schemas.ts';
 import { openLibrary } from '../../store/db.ts';
-import { EmbeddingsRepository } from '../../store/embeddings.repository.ts';
-import { LabelsRepository } from '../../store/labels.repository.ts';
-import { COMMON_OPTIONS, finiteNumber, parse, resolveDbPath } from '../args.ts';
-import { UsageError, type Command } from '../command.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
+import type { Command } from '../command.ts';
 
 const USAGE = `usage: looktwice probe [--db PATH] [--json] [--unsure-below X] [--weight-decay X] [--seed N]
 
@@ -33,14 +32,10 @@ export const probeCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, 'unsure-below': { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' } }, false);
-    const unsureBelow = finiteNumber('unsure-below', values['unsure-below'], 0.5);
-    if (unsureBelow < 0 || unsureBelow > 1) throw new UsageError('--unsure-below must be between 0 and 1');
-    const weightDecay = finiteNumber('weight-decay', values['weight-decay'], 1e-2);
-    if (weightDecay < 0) throw new UsageError('--weight-decay must not be negative');
-    const seed = finiteNumber('seed', values.seed, 0);
+    const settings = optionsOnto(probeSettingsSchema, values, { 'unsure-below': 'unsureBelow', 'weight-decay': 'weightDecay', seed: 'seed' });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
-      const outcome = new ProbeService(new LabelsRepository(library.db), new EmbeddingsRepository(library.db)).run({ unsureBelow, weightDecay, seed, signal: io.signal });
+      const outcome = await runProbe(library, { ...settings, signal: io.signal });
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ classes: outcome.classes, labeled: outcome.labeled, cv_accuracy: outcome.cvAccuracy, predicted: outcome.predicted, unsure: outcome.unsure })}\n`);
       } else {

@@ -2,9 +2,11 @@
  * `looktwice similar <path>` — the library images most like one photo.
  * --json: {"results":[{"path","score"}]}.
  */
-import { findSimilar } from '../../curate/similar.service.ts';
+import { z } from 'zod';
+import { findSimilar } from '../../app/curation.ts';
+import { wholeNumber } from '../../app/schemas.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
@@ -23,11 +25,11 @@ export const similarCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, k: { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('give exactly one photo path');
-    const k = positiveInt('k', values.k, 10);
+    const { k } = optionsOnto(z.object({ k: wholeNumber(1).default(10) }), values, { k: 'k' });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     const bar = new ProgressBar(io.stderr);
     try {
-      const found = await findSimilar(library.db, positionals[0]!, k, { dataDir: library.dataDir, signal: io.signal, onProgress: bar.update });
+      const found = await findSimilar(library, positionals[0]!, k, { signal: io.signal, onProgress: bar.update });
       bar.done();
       if (values.json) io.stdout.write(`${JSON.stringify({ results: found.results.map((r) => ({ path: r.path, score: r.score })) })}\n`);
       else {

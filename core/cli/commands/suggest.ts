@@ -2,11 +2,12 @@
  * `looktwice suggest` — which images to label next, each with its reason.
  * --json: {"suggestions":[{"image_id","path","predicted_class","confidence","reason"}]}.
  */
-import { ProbeService } from '../../label/probe.service.ts';
+import { z } from 'zod';
+import { pathsOf, suggestImages } from '../../app/labels.ts';
+import { derivedStates } from '../../app/derived.ts';
+import { wholeNumber } from '../../app/schemas.ts';
 import { openLibrary } from '../../store/db.ts';
-import { EmbeddingsRepository } from '../../store/embeddings.repository.ts';
-import { LabelsRepository } from '../../store/labels.repository.ts';
-import { COMMON_OPTIONS, finiteNumber, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import type { Command } from '../command.ts';
 
 const USAGE = `usage: looktwice suggest [--n N] [--db PATH] [--json] [--seed N]
@@ -27,13 +28,13 @@ export const suggestCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parse(argv, { ...COMMON_OPTIONS, n: { type: 'string' }, seed: { type: 'string' } }, false);
-    const count = positiveInt('n', values.n, 20);
-    const seed = finiteNumber('seed', values.seed, 0);
+    const { count, seed } = optionsOnto(z.object({ count: wholeNumber(1).default(20), seed: wholeNumber().default(0) }), values, { n: 'count', seed: 'seed' });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
-      const repository = new LabelsRepository(library.db);
-      const suggestions = new ProbeService(repository, new EmbeddingsRepository(library.db)).suggest({ count, seed, signal: io.signal });
-      const paths = repository.pathsOf(suggestions.map((s) => s.imageId));
+      const probe = derivedStates(library).probe;
+      if (probe.stale) io.stderr.write(`note: the probe is out of date (${probe.changed.join(' and ')} changed since it ran); run \`looktwice probe\` for better suggestions\n`);
+      const suggestions = suggestImages(library, { count, seed, signal: io.signal });
+      const paths = pathsOf(library, suggestions.map((s) => s.imageId));
       const rows = suggestions.map((s) => ({
         image_id: s.imageId,
         path: paths.get(s.imageId) ?? null,

@@ -4,13 +4,21 @@
  * {"run","backend","device","steps","final_loss","images_per_s"}. Ctrl-C stops at the next step,
  * saves a checkpoint and exits 130; `--resume` continues from it.
  */
-import { BACKEND_CHOICES, OPTIMIZERS, RESNET_ARCHS, parseBackendChoice, type OptimizerName, type ResNetArch } from '../../ml/choices.ts';
-import type { TrainLibraryRequest } from '../../ml/train.service.ts';
-import type { TrainConfig } from '../../ml/trainer.ts';
+import { BACKEND_CHOICES, OPTIMIZERS, RESNET_ARCHS } from '../../ml/choices.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, finiteNumber, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { trainOptionsSchema } from '../../app/schemas.ts';
+import { resumeRun, trainNewRun } from '../../app/training.ts';
+import { loadInProcessMl } from '../../app/ml.ts';
+import { formatSeconds } from '../../app/format-seconds.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
+
+/** Option → field of trainOptionsSchema (the API's TrainOptions: one set of limits). */
+export const TRAIN_FLAGS = {
+  backend: 'backend', arch: 'arch', size: 'sizePx', batch: 'batchSize', epochs: 'epochs', steps: 'steps', temperature: 'temperature',
+  optimizer: 'optimizer', lr: 'learningRate', seed: 'seed', 'checkpoint-every': 'checkpointEverySteps',
+} as const;
 
 const OPTIONS = {
   ...COMMON_OPTIONS,
@@ -35,13 +43,18 @@ const USAGE = `usage: looktwice train [--db PATH] [--backend auto|tensorflow|web
 Pretrains an image encoder on your library with SimCLR (two augmented views of each image, a ResNet
 encoder, a projection head, the NT-Xent loss): no labels needed. Afterwards run \`looktwice embed\`.
 
+Options left out come from a budget sized to the device found (printed before training starts:
+on a CPU resnet-small at 32 px, batch 64; on a GPU resnet18 at 64 px, batch 256; steps to fit
+about 10–30 minutes).
+
   --backend B          ${BACKEND_CHOICES.join('|')} (default auto: the fastest available;
                        a software WebGPU adapter is skipped in favour of wasm)
-  --arch A             ${RESNET_ARCHS.join('|')} (default resnet-small, sized for a CPU)
-  --size PX            training resolution, square (default 32; the CIFAR stem is used up to 64)
-  --batch N            images per step, two views each (default 64)
+  --arch A             ${RESNET_ARCHS.join('|')}
+  --size PX            training resolution, square, a multiple of 8 from 8 to 512 (the CIFAR
+                       stem is used up to 64)
+  --batch N            images per step, two views each (at least 2)
   --epochs N           passes over the library; or
-  --steps N            optimizer steps (default 200)
+  --steps N            optimizer steps
   --temperature T      NT-Xent temperature τ (default 0.5)
   --optimizer O        ${OPTIMIZERS.join('|')} (default adam; lars for large batches on a GPU)
   --lr X               base learning rate (default per optimizer), linear warm-up then cosine decay
@@ -60,50 +73,20 @@ export const trainCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parse(argv, OPTIONS, false);
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    if (values.epochs !== undefined && values.steps !== undefined) throw new UsageError('give --epochs or --steps, not both');
-    let backend;
-    try {
-      backend = parseBackendChoice(values.backend ?? 'auto');
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const config: Partial<TrainConfig> = {};
-    if (values.arch !== undefined) {
-      if (!(RESNET_ARCHS as readonly string[]).includes(values.arch)) throw new UsageError(`--arch must be one of ${RESNET_ARCHS.join(', ')}, got "${values.arch}"`);
-      config.arch = values.arch as ResNetArch;
-    }
-    if (values.optimizer !== undefined) {
-      if (!(OPTIMIZERS as readonly string[]).includes(values.optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${values.optimizer}"`);
-      config.optimizer = values.optimizer as OptimizerName;
-    }
-    if (values.size !== undefined) {
-      config.sizePx = positiveInt('size', values.size, 32);
-      if (config.sizePx < 8 || config.sizePx > 512) throw new UsageError('--size must be between 8 and 512 px');
-    }
-    if (values.batch !== undefined) config.batchSize = positiveInt('batch', values.batch, 64);
-    if (values.steps !== undefined) config.steps = positiveInt('steps', values.steps, 200);
-    if (values.temperature !== undefined) {
-      config.temperature = finiteNumber('temperature', values.temperature, 0.5);
-      if (config.temperature <= 0) throw new UsageError('--temperature must be positive');
-    }
-    if (values.lr !== undefined) {
-      config.learningRate = finiteNumber('lr', values.lr, 1e-3);
-      if (config.learningRate <= 0) throw new UsageError('--lr must be positive');
-    }
-    if (values.seed !== undefined) config.seed = positiveInt('seed', values.seed, 1);
-    if (values['checkpoint-every'] !== undefined) config.checkpointEverySteps = positiveInt('checkpoint-every', values['checkpoint-every'], 100);
-    const request: TrainLibraryRequest = { backend, config, resume: values.resume };
-    if (values.epochs !== undefined) request.epochs = positiveInt('epochs', values.epochs, 1);
-
+    const options = optionsOnto(trainOptionsSchema, values, TRAIN_FLAGS);
     const bar = new ProgressBar(io.stderr);
-    // TensorFlow.js loads only when a command needs it (seconds), not for every CLI start.
-    const { trainLibrary } = await import('../../ml/train.service.ts');
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
-      const result = await trainLibrary(library, request, {
+      const hooks = {
         signal: io.signal,
         onProgress: bar.update,
-      });
+        onPlan: (plan: { options: { arch: string; sizePx: number; steps: number; batchSize: number }; backend: string; device: string; estimatedSeconds: number | null }) =>
+          io.stderr.write(`Training ${plan.options.arch} at ${plan.options.sizePx} px for ${plan.options.steps} steps (batch ${plan.options.batchSize}) on ${plan.backend} (${plan.device}); about ${formatSeconds(plan.estimatedSeconds)}.\n`),
+      };
+      // TensorFlow.js loads only when a command needs it (seconds), not for every CLI start.
+      const result = values.resume
+        ? await resumeRun(library, loadInProcessMl, { backend: options.backend }, hooks)
+        : await trainNewRun(library, loadInProcessMl, options, hooks);
       bar.done();
       io.stderr.write(`backend: ${result.backend.backend} · device: ${result.backend.device}\n`);
       for (const skipped of result.backend.skipped) io.stderr.write(`  (skipped ${skipped})\n`);
