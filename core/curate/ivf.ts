@@ -13,7 +13,7 @@ import { startWorker } from '../common/worker-thread.ts';
 import { insertTop, knnSearch, type KnnResult } from './knn.ts';
 import { seededRandom } from '../common/random.ts';
 import { kMeans } from './kmeans.ts';
-import { findNeighbours } from './neighbours.ts';
+import { findExactNeighbours } from './exact-neighbours.ts';
 
 export interface IvfOptions {
   /** Number of lists (default round(√N)). */
@@ -53,7 +53,7 @@ export async function buildIvf(vectors: Float32Array, dim: number, options: IvfO
     sample.set(vectors.subarray(row * dim, (row + 1) * dim), s * dim);
   }
   const centres = kMeans(sample, dim, lists, { maxIterations: 5, random }).centroids;
-  const nearest = await findNeighbours(vectors, centres, dim, 1, { threads: options.threads, signal: options.signal, mode: 'exact' }); // [N, 1]
+  const nearest = await findExactNeighbours(vectors, centres, dim, 1, { threads: options.threads, signal: options.signal }); // [N, 1]
   const counts = new Int32Array(lists + 1);
   for (let i = 0; i < n; i++) counts[nearest.indices[i]! + 1]! += 1;
   const offsets = new Int32Array(lists + 1);
