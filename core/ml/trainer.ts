@@ -18,6 +18,7 @@ import { Random } from '../common/random.ts';
 import { SimclrModel, type ModelConfig } from './simclr-model.ts';
 import { createMethod, type MethodName, type TrainingMethod } from './methods/index.ts';
 import { PROJECTION_DIM } from './projection-head.ts';
+import { TrainingGauge, type TrainingGaugeEvent, type TrainingGaugeOptions } from './training-gauge.ts';
 
 /** Everything that defines a training run (recorded in the runs table and in checkpoints). */
 export interface TrainConfig extends ModelConfig {
@@ -90,6 +91,8 @@ export interface TrainResult {
   threads: number;
   /** Why fewer threads than asked for were used (e.g. worker threads could not start), or null. */
   threadsNote: string | null;
+  /** The quality gauge's readings of this session (empty without options.gauge or on a tiny library). */
+  gauge: TrainingGaugeEvent[];
 }
 
 export interface TrainOptions {
@@ -107,6 +110,12 @@ export interface TrainOptions {
    * that is not a CPU one (tensorflow, webgpu), or workers that cannot start: this thread alone.
    */
   threads?: number;
+  /**
+   * Read the label-free quality gauge (./training-gauge.ts) every few steps on images held out of
+   * training; each reading goes to `onGauge` and into the result.
+   */
+  gauge?: TrainingGaugeOptions;
+  onGauge?: (event: TrainingGaugeEvent) => void;
 }
 
 /**
@@ -332,11 +341,22 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
     const saved = loadCheckpoint<TrainConfig>(options.checkpointDir).meta.config;
     effective = { ...saved, steps: config.steps };
   }
+  // With the gauge on, its held-out images (chosen from the library size alone, so a resumed run
+  // holds out the same ones) are never trained on.
+  const split = options.gauge ? TrainingGauge.split(images, effective.augment, options.gauge) : null;
+  const gauge = split?.gauge ?? null;
+  images = split?.train ?? images;
   const trainer = new SimclrTrainer(effective);
   let stepper: Stepper | null = null;
   try {
     if (options.resume && options.checkpointDir && hasCheckpoint(options.checkpointDir)) trainer.restore(options.checkpointDir);
     stepper = await openStepper(trainer, images, options.threads);
+    const readGauge = async (): Promise<void> => {
+      if (!gauge || !stepper) return;
+      await stepper.finish(); // the coordinator's model up to date with the replicas'
+      options.onGauge?.(await gauge.read(trainer.model, trainer.step));
+    };
+    await readGauge();
     const startStep = trainer.step;
     const meter = new RateMeter();
     const startedMs = performance.now();
@@ -356,7 +376,9 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
       options.onStep?.({ step: trainer.step, stepsTotal: effective.steps, loss, learningRate: warmupCosine(trainer.step - 1, effective.steps, effective.warmupSteps, effective.learningRate), imagesPerS, etaS });
       options.onProgress?.({ phase: 'train', done: trainer.step, total: effective.steps, ratePerS: imagesPerS, etaS, message: `loss ${loss.toFixed(4)}` });
       if (options.checkpointDir && effective.checkpointEverySteps > 0 && trainer.step % effective.checkpointEverySteps === 0) await stepper.save(options.checkpointDir);
+      if (gauge?.due(trainer.step, effective.steps)) await readGauge();
     }
+    if (gauge && stopped && gauge.history.at(-1)?.step !== trainer.step) await readGauge();
     if (options.checkpointDir) await stepper.save(options.checkpointDir);
     await stepper.finish();
     const elapsedS = (performance.now() - startedMs) / 1000;
@@ -368,6 +390,7 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
       stopped,
       threads: stepper.threads,
       threadsNote: stepper.note,
+      gauge: gauge?.history ?? [],
     };
     await options.onFinished?.(trainer.model);
     return result;
