@@ -32,7 +32,8 @@
  *     [--eval-train 60000] [--eval-test 10000]  (a seeded subset of each split, to save time)
  *     [--eval-at 50,100]  (also evaluate, gauge included, at these steps)
  *     [--gauge-images 512] [--label TEXT] [--record bench/results/FILE.jsonl]  (append every JSON line)
- *     [--torch after|side-by-side|skip] [--torch-threads 1]
+ *     [--threads 1]  (training threads: the data-parallel step of core/ml/parallel-trainer.ts above 1)
+ *     [--torch after|side-by-side|skip] [--torch-threads N]  (default: --threads, the same count)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,6 +51,7 @@ import { OPTIMIZERS, type OptimizerName } from '../core/ml/optimizer.ts';
 import { heldOutIndices, measureGauge, type GaugeReading } from '../core/ml/quality-gauge.ts';
 import { Random } from '../core/common/random.ts';
 import { SimclrModel } from '../core/ml/simclr-model.ts';
+import { ParallelSimclrTrainer } from '../core/ml/parallel-trainer.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
 import { DEFAULT_EMBEDDINGS_DIR, FASHION_MNIST_DIR, loadFashionMnist, saveEmbeddings, type FashionMnistSplit } from './lib/fashion-mnist.ts';
 
@@ -84,7 +86,8 @@ const { values: args } = parseArgs({
     label: { type: 'string' },
     record: { type: 'string' },
     torch: { type: 'string', default: 'after' },
-    'torch-threads': { type: 'string', default: '1' },
+    threads: { type: 'string', default: '1' },
+    'torch-threads': { type: 'string' },
   },
 });
 
@@ -247,7 +250,7 @@ function torchCommand(batchSize: number, fixedSteps: number | undefined): string
   return [
     script,
     ...(fixedSteps !== undefined ? ['--steps', String(fixedSteps)] : ['--minutes', args.minutes!]),
-    '--threads', args['torch-threads']!,
+    '--threads', args['torch-threads'] ?? args.threads!,
     '--batch', String(batchSize),
     '--temperature', args.temperature!,
     '--crop-min', args['crop-min']!,
@@ -393,6 +396,27 @@ async function main(): Promise<void> {
   }
 
   const trainer = new SimclrTrainer(config);
+  const threads = numberFlag('threads', args.threads);
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a positive integer, got ${threads}`);
+  if (threads > 1 && trainer.method.parameters.length > 0) throw new Error(`--method ${config.method} trains on one thread for now (its predictor is not data-parallel); use --threads 1`);
+  if (threads > 1 && backend.backend !== 'wasm' && backend.backend !== 'cpu') throw new Error(`--threads ${threads} needs the wasm or cpu backend, not ${backend.backend}`);
+  // With threads > 1, a pool of replicas holds the live weights for the images it was started on
+  // (a size-schedule stage restarts it); the trainer's model is brought up to date before evaluating.
+  let pool: { images: TrainingImages; trainer: ParallelSimclrTrainer } | null = null;
+  const step = async (images: TrainingImages): Promise<number> => {
+    if (threads === 1) return trainer.trainStep(images);
+    if (pool?.images !== images) {
+      if (pool) {
+        await pool.trainer.pullState();
+        await pool.trainer.dispose();
+      }
+      pool = { images, trainer: await ParallelSimclrTrainer.start(trainer, images, threads, backend.backend as 'wasm' | 'cpu') };
+    }
+    return pool.trainer.trainStep(images);
+  };
+  const syncModel = async (): Promise<void> => {
+    if (pool) await pool.trainer.pullState();
+  };
   const evalAt = new Set(listFlag('eval-at', args['eval-at']) ?? []);
   const sizes = new Map<number, TrainingImages>([[trainImages.sizePx, trainImages]]);
   const imagesAt = (step: number): TrainingImages => {
@@ -419,15 +443,18 @@ async function main(): Promise<void> {
     }
     if (trainer.step >= trainer.config.steps) break;
     if (fixedSteps === undefined && trainer.step > timingSteps && elapsedS >= budgetS) break;
-    losses.push(await trainer.trainStep(imagesAt(trainer.step)));
+    losses.push(await step(imagesAt(trainer.step)));
     if (trainer.step % 25 === 0) log(`step ${trainer.step}/${trainer.config.steps} loss ${losses.at(-1)!.toFixed(4)} ${((trainer.step * batchSize) / elapsedS).toFixed(1)} img/s; load ${load()}`);
     if (evalAt.has(trainer.step) && trainer.step < trainer.config.steps) {
       const pauseStarted = performance.now();
+      await syncModel();
       await evaluateModel(`${arch}-${config.method}-checkpoint`, trainer.model, { recipe, steps: trainer.step, steps_total: trainer.config.steps, batch: batchSize, loss: round(losses.at(-1)!) });
       pausedS += (performance.now() - pauseStarted) / 1000;
     }
   }
   const trainS = (performance.now() - started) / 1000 - pausedS;
+  await syncModel();
+  if (pool) await (pool as { trainer: ParallelSimclrTrainer }).trainer.dispose();
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const { train, test } = await evaluateModel(`${arch}-${config.method}`, trainer.model, {
     recipe,
@@ -437,6 +464,7 @@ async function main(): Promise<void> {
     budget_minutes: fixedSteps === undefined ? Number(args.minutes) : null,
     train_s: round(trainS, 1),
     train_images_per_s: round((trainer.step * batchSize) / trainS, 1),
+    threads,
     first_loss: round(mean(losses.slice(0, 10))),
     final_loss: round(mean(losses.slice(-10))),
     saved: args.out,
