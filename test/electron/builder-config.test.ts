@@ -86,8 +86,10 @@ describe('electron-builder configuration', () => {
       if (!fs.existsSync(dir)) continue; // optional and not installed here (tfjs-node)
       if (filesEnding(dir, '.node').length > 0) natives.push(name);
     }
-    // better-sqlite3, usearch and webgpu ship .node files here; sharp's live in @img/*.
-    expect(natives).toEqual(expect.arrayContaining(['better-sqlite3', 'usearch', 'webgpu']));
+    // better-sqlite3 and webgpu ship .node files here; sharp's live in @img/*.
+    expect(natives).toEqual(expect.arrayContaining(['better-sqlite3', 'webgpu']));
+    // usearch is a devDependency (only bench:knn uses it), so it is not packaged.
+    expect(production).not.toContain('usearch');
     for (const name of [...natives, 'sharp', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
       expect(unpack, name).toContain(`node_modules/${name}/**`);
     }
