@@ -9,7 +9,7 @@
  *                      (cold start: typical images; then cluster-margin),
  * on raw pixels and on every saved embedding set of bench:fmnist (bench/lib/fashion-mnist.ts,
  * `.looktwice-tmp/fmnist-embeddings/<name>/`). Also: calibration (test ECE before and after
- * temperature scaling fitted by cross-validation), the shared/gpu/README.md protocol probe
+ * temperature scaling fitted by cross-validation), a PyTorch-style linear-probe protocol
  * (Adam, 500 steps, wd 1e-3) at 10 per class for comparison with its table, and how long a
  * retrain takes for thousands of labels. Prints JSON lines.
  *
@@ -201,7 +201,7 @@ function runFeatureSet(set: FeatureSet): void {
     print(line);
   }
 
-  // The shared/gpu/README.md protocol at 10 per class (Adam 500 steps, lr 1e-3, wd 1e-3, no class weights).
+  // The PyTorch linear-probe protocol at 10 per class (Adam 500 steps, lr 1e-3, wd 1e-3, no class weights).
   const protocol: number[] = [];
   for (let seed = 0; seed < SEEDS; seed++) {
     const rows = stratifiedRandom(set, 10, seed);

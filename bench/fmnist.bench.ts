@@ -1,6 +1,6 @@
 /**
  * bench:fmnist — embedding quality on Fashion-MNIST (Debian's dataset-fashion-mnist), with the
- * protocol of shared/gpu/README.md so numbers compare with its PyTorch anchor (ResNet-18, 50
+ * protocol of a PyTorch SimCLR reference run, so numbers compare with it (ResNet-18, 50
  * epochs on an H200: probe_all 90.4 %, probe_10_per_class 76.8 %, knn200 84.7 %; raw pixels
  * 84.2 / 70.9 / 78.9):
  *  1. SimCLR on the 60k training images, labels unused, within a time budget (--minutes, default

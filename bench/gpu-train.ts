@@ -1,5 +1,5 @@
-// SimCLR training and embedding throughput on tfjs-webgpu (Dawn), the same step as the PyTorch
-// anchor ../shared/gpu/torch_simclr_ref.py: ResNet-18 (CIFAR stem at ≤ 64 px) + projection head
+// SimCLR training and embedding throughput on tfjs-webgpu (Dawn), the same step as a PyTorch
+// SimCLR reference (torchvision-style): ResNet-18 (CIFAR stem at ≤ 64 px) + projection head
 // 512-2048-128 + NT-Xent (τ = 0.5) on 2N random views of N source images, SGD momentum 0.9, lr 0.1;
 // train img/s counts each source image once (N per step); embedding is the encoder alone, eval mode,
 // on batches of 1,024. It runs the step once per kernel configuration in one process, so the ratio
@@ -13,8 +13,8 @@
 // timestamp queries, dispatch count, wall ms) to see where time goes.
 //
 // Local (lavapipe, tiny): node bin/run-ts.mjs bench/gpu-train.ts --batch 4 --steps 1 --warmup 1 --embed-batch 8 --embed-repeats 1
-// GPU machine: see ../shared/gpu/README.md (this file is bundled into the kit by make-kit.sh; it must not
-// import native modules other than `webgpu`).
+// GPU machine: run it as one esbuild bundle with `webgpu` kept external (core/ml/kernels/webgpu/README.md),
+// so it must not import native modules other than `webgpu`.
 import * as tf from '@tensorflow/tfjs';
 import { startDawnWebgpuBackend } from '../core/ml/kernels/webgpu/dawn-backend.ts';
 import { CUSTOM_WEBGPU_KERNELS, registerWebgpuKernels, restoreStockWebgpuKernels } from '../core/ml/kernels/webgpu/index.ts';

@@ -11,8 +11,8 @@
  *     objective is convex, so this converges to the unique optimum and is deterministic. Used by
  *     the product: thousands of labels retrain in a fraction of a second.
  *   - 'adam': minibatch Adam (Kingma & Ba 2015) with batches drawn with replacement and
- *     PyTorch-style coupled weight decay (g += λ·W); matches the probe protocol of
- *     shared/gpu/README.md (lr 1e-3, batch 1,024, a fixed number of steps).
+ *     PyTorch-style coupled weight decay (g += λ·W), as a PyTorch linear-probe protocol runs it
+ *     (lr 1e-3, batch 1,024, a fixed number of steps).
  * Parameters start at zero (the problem is convex; zero init also keeps weights of constant
  * features at exactly zero). The standardisation is folded into the returned weights, so
  * prediction works on raw features.

@@ -1,5 +1,5 @@
 /**
- * The one place that chooses the TensorFlow.js backend (DESIGN.md, "ML"). Best first:
+ * The one place that chooses the TensorFlow.js backend. Best first:
  *  1. `tensorflow` — @tensorflow/tfjs-node-gpu (CUDA), then @tensorflow/tfjs-node (oneDNN); both are
  *     optionalDependencies, so they are imported dynamically and their absence is normal.
  *  2. `webgpu`     — @tensorflow/tfjs-backend-webgpu on Dawn (the `webgpu` npm package).
