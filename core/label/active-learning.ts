@@ -300,6 +300,15 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
   const picks: SuggestionPick[] = [];
   const chosen = new Set<number>();
   const pickDistance = (index: number) => (labeledUnit ? nearestDistances(normalisedRows(features, dim, [index]), labeledUnit, dim)[0]! : NaN);
+  const pick = (index: number, kind: SuggestionPick['kind'], reason: string): SuggestionPick => ({
+    index,
+    kind,
+    uncertainty: uncertainty[index]!,
+    distance: pickDistance(index),
+    predictedClass: top1[index]!,
+    confidence: probabilities[index * classCount + top1[index]!]!,
+    reason,
+  });
 
   const exploreCount = count >= 3 ? Math.floor(count * (input.exploreFraction ?? 0)) : 0;
   if (exploreCount > 0 && labeledUnit) {
@@ -313,15 +322,7 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
     for (const group of groups.slice(0, exploreCount)) {
       const index = sampleRows[group.row]!;
       chosen.add(index);
-      picks.push({
-        index,
-        kind: 'unexplored',
-        uncertainty: uncertainty[index]!,
-        distance: pickDistance(index),
-        predictedClass: top1[index]!,
-        confidence: probabilities[index * classCount + top1[index]!]!,
-        reason: `typical of a group of about ${percent(group.size / sampleRows.length)} of the unlabeled images with no label nearby`,
-      });
+      picks.push(pick(index, 'unexplored', `typical of a group of about ${percent(group.size / sampleRows.length)} of the unlabeled images with no label nearby`));
     }
   }
 
@@ -341,17 +342,9 @@ function clusterMargin(input: SuggestInput, state: MarginState): SuggestionPick[
     const second = top2[index]!;
     const p2 = second >= 0 ? probabilities[index * classCount + second]! : 0;
     const versus = second >= 0 ? ` vs ${className(second)} ${percent(p2)}` : '';
-    picks.push({
-      index,
-      kind: 'uncertain',
-      uncertainty: uncertainty[index]!,
-      distance: pickDistance(index),
-      predictedClass: top1[index]!,
-      confidence: p1,
-      reason: (p1 >= 0.9
-        ? `the probe says ${className(top1[index]!)} ${percent(p1)}${versus}, but no label covers this group yet`
-        : `the probe is unsure: ${className(top1[index]!)} ${percent(p1)}${versus}`) + (group.size > 1 ? ` (stands for ${group.size} similar images)` : ''),
-    });
+    picks.push(pick(index, 'uncertain', (p1 >= 0.9
+      ? `the probe says ${className(top1[index]!)} ${percent(p1)}${versus}, but no label covers this group yet`
+      : `the probe is unsure: ${className(top1[index]!)} ${percent(p1)}${versus}`) + (group.size > 1 ? ` (stands for ${group.size} similar images)` : '')));
   }
   return picks;
 }
