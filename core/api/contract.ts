@@ -249,6 +249,28 @@ export interface RunMetrics {
   loss: number[];
   imagesPerS: Array<number | null>;
   learningRate: Array<number | null>;
+  /** The label-free quality gauge's readings, by step (empty for runs from before it, or tiny libraries). */
+  gauge: RunGauge[];
+}
+
+/**
+ * One reading of the label-free quality gauge: two fixed augmented views of images held out of
+ * training; does each view's nearest neighbour (cosine, in h) find its partner view?
+ */
+export interface RunGauge {
+  step: number;
+  /** Held-out contrastive top-1 of the embedding, in [0, 1]; higher is better. */
+  top1: number;
+  /** Wang & Isola alignment (mean squared distance of partner views), lower is better. */
+  alignment: number;
+  /** Wang & Isola uniformity (log mean Gaussian potential), lower is better. */
+  uniformity: number;
+  /** The same top-1 of the raw pixels: the embedding is worth using when it beats this. */
+  pixelsTop1: number;
+  /** Images held out of training for the gauge. */
+  heldOut: number;
+  /** More training has stopped helping (the best of the last 3 readings gains < 0.5 points). */
+  stoppedHelping: boolean;
 }
 
 export interface TrainResult {
@@ -514,6 +536,8 @@ export interface LooktwiceEventMap {
     imagesPerS: number | null;
     learningRate: number | null;
     etaS: number | null;
+    /** A quality-gauge reading taken since the previous step event, if any. */
+    gauge?: RunGauge;
   };
   /** A log line for the activity panel. */
   log: { level: 'info' | 'warn' | 'error'; message: string; at: string };

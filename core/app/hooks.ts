@@ -3,6 +3,7 @@
  * training steps. The service passes a job's context; the CLI its Ctrl-C signal and progress bar.
  */
 import type { ProgressListener } from '../common/progress.ts';
+import type { RunGaugeReading } from '../store/runs.repository.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -21,4 +22,6 @@ export interface TrainStep {
   learningRate: number;
   imagesPerS: number | null;
   etaS: number | null;
+  /** A quality-gauge reading taken since the previous step, if any. */
+  gauge?: RunGaugeReading;
 }

@@ -69,7 +69,9 @@ async function runTrainer(library: Library, ml: MlLoader, request: { backend: Ba
     onProgress: hooks.onProgress,
     onStep: (event) => {
       if (runId < 0) runId = new RunsRepository(library.db).list().find((run) => run.status === 'running')?.id ?? -1;
-      hooks.onStep?.({ runId, step: event.step, stepsTotal: event.stepsTotal, loss: event.loss, learningRate: event.learningRate, imagesPerS: event.imagesPerS ?? null, etaS: event.etaS ?? null });
+      const step: TrainStep = { runId, step: event.step, stepsTotal: event.stepsTotal, loss: event.loss, learningRate: event.learningRate, imagesPerS: event.imagesPerS ?? null, etaS: event.etaS ?? null };
+      if (event.gauge) step.gauge = { step: event.gauge.step, top1: event.gauge.top1, alignment: event.gauge.alignment, uniformity: event.gauge.uniformity, pixelsTop1: event.gauge.pixelsTop1, heldOut: event.gauge.images, stoppedHelping: event.gauge.stoppedHelping };
+      hooks.onStep?.(step);
     },
   });
 }

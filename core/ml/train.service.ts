@@ -7,11 +7,12 @@
 import path from 'node:path';
 import { CancelledError, type ProgressListener } from '../common/progress.ts';
 import type { Library } from '../store/db.ts';
-import { RunsRepository, type RunMetric } from '../store/runs.repository.ts';
+import { RunsRepository, type RunGaugeReading, type RunMetric } from '../store/runs.repository.ts';
 import { TrainingImagesRepository } from '../store/training-images.repository.ts';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.ts';
 import { loadTrainingImages } from './training-cache.ts';
 import { defaultTrainConfig, trainSimclr, type TrainConfig, type TrainStepEvent } from './trainer.ts';
+import type { TrainingGaugeEvent } from './training-gauge.ts';
 
 export interface TrainLibraryRequest {
   backend?: BackendChoice;
@@ -36,6 +37,17 @@ export interface TrainLibraryResult {
   stopped: boolean;
   images: number;
   failed: Array<{ imageId: number; path: string; reason: string }>;
+  /** The quality gauge's last reading (null on a library too small to hold images out for it). */
+  gauge: RunGaugeReading | null;
+}
+
+/** About 20 gauge readings over a run (each costs two forward passes over the held-out images). */
+function gaugeEverySteps(steps: number): number {
+  return Math.max(1, Math.round(steps / 20));
+}
+
+function gaugeReading(event: TrainingGaugeEvent): RunGaugeReading {
+  return { step: event.step, top1: event.top1, alignment: event.alignment, uniformity: event.uniformity, pixelsTop1: event.pixelsTop1, heldOut: event.images, stoppedHelping: event.stoppedHelping };
 }
 
 /** Metrics are written in small transactions rather than one per step. */
@@ -92,6 +104,8 @@ export async function trainLibrary(
     const trainOptions: Parameters<typeof trainSimclr>[2] = {
       checkpointDir,
       resume: Boolean(request.resume),
+      gauge: { everySteps: gaugeEverySteps(config.steps) },
+      onGauge: (event) => runs.recordGauge(runId!, gaugeReading(event)),
       onStep: (event) => {
         pending.push({ step: event.step, loss: event.loss, imagesPerS: event.imagesPerS ?? null, learningRate: event.learningRate });
         if (pending.length >= METRICS_FLUSH_EVERY) flush();
@@ -108,7 +122,7 @@ export async function trainLibrary(
     // Record the device as trained, now that the thread count is known.
     runs.resume(runId, { backend: used.backend, device: used.device, stepsTotal: config.steps });
     runs.finish(runId, { status: result.stopped ? 'stopped' : 'completed', stepsDone: result.stepsDone, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS });
-    return { run: runId, backend: used, threads: result.threads, steps: result.stepsDone, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS, stopped: result.stopped, images: images.count, failed: images.failed };
+    return { run: runId, backend: used, threads: result.threads, steps: result.stepsDone, finalLoss: result.finalLoss, imagesPerS: result.imagesPerS, stopped: result.stopped, images: images.count, failed: images.failed, gauge: result.gauge.length > 0 ? gaugeReading(result.gauge.at(-1)!) : null };
   } catch (error) {
     flush();
     const cancelled = error instanceof CancelledError;

@@ -78,6 +78,8 @@ export interface TrainStepEvent {
   learningRate: number;
   imagesPerS: number | undefined;
   etaS: number | undefined;
+  /** The newest gauge reading taken since the previous event (with options.gauge), if any. */
+  gauge?: TrainingGaugeEvent;
 }
 
 export interface TrainResult {
@@ -351,10 +353,12 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
   try {
     if (options.resume && options.checkpointDir && hasCheckpoint(options.checkpointDir)) trainer.restore(options.checkpointDir);
     stepper = await openStepper(trainer, images, options.threads);
+    let unsent: TrainingGaugeEvent | undefined; // goes with the next step event
     const readGauge = async (): Promise<void> => {
       if (!gauge || !stepper) return;
       await stepper.finish(); // the coordinator's model up to date with the replicas'
-      options.onGauge?.(await gauge.read(trainer.model, trainer.step));
+      unsent = await gauge.read(trainer.model, trainer.step);
+      options.onGauge?.(unsent);
     };
     await readGauge();
     const startStep = trainer.step;
@@ -373,10 +377,13 @@ export async function trainSimclr(images: TrainingImages, config: TrainConfig, o
       await new Promise<void>((resolve) => setImmediate(resolve));
       const { ratePerS, etaS } = meter.update(trainer.step, effective.steps);
       const imagesPerS = ratePerS === undefined ? undefined : ratePerS * Math.min(effective.batchSize, images.count);
-      options.onStep?.({ step: trainer.step, stepsTotal: effective.steps, loss, learningRate: warmupCosine(trainer.step - 1, effective.steps, effective.warmupSteps, effective.learningRate), imagesPerS, etaS });
+      if (gauge?.due(trainer.step, effective.steps)) await readGauge();
+      const event: TrainStepEvent = { step: trainer.step, stepsTotal: effective.steps, loss, learningRate: warmupCosine(trainer.step - 1, effective.steps, effective.warmupSteps, effective.learningRate), imagesPerS, etaS };
+      if (unsent) event.gauge = unsent;
+      unsent = undefined;
+      options.onStep?.(event);
       options.onProgress?.({ phase: 'train', done: trainer.step, total: effective.steps, ratePerS: imagesPerS, etaS, message: `loss ${loss.toFixed(4)}` });
       if (options.checkpointDir && effective.checkpointEverySteps > 0 && trainer.step % effective.checkpointEverySteps === 0) await stepper.save(options.checkpointDir);
-      if (gauge?.due(trainer.step, effective.steps)) await readGauge();
     }
     if (gauge && stopped && gauge.history.at(-1)?.step !== trainer.step) await readGauge();
     if (options.checkpointDir) await stepper.save(options.checkpointDir);

@@ -11,7 +11,7 @@ import type { Db } from './db.ts';
 import type { FlagKind } from '../common/flag-kinds.ts';
 import { FlagsRepository } from './flags.repository.ts';
 import { primaryPathSql } from './primary-path.ts';
-import type { RunStatus } from './runs.repository.ts';
+import { RunsRepository, type RunGaugeReading, type RunStatus } from './runs.repository.ts';
 
 /** A label as the grid shows it. */
 export interface ViewLabel {
@@ -84,6 +84,7 @@ export interface ViewRunMetrics {
   loss: number[];
   imagesPerS: Array<number | null>;
   learningRate: Array<number | null>;
+  gauge: RunGaugeReading[];
 }
 
 /** Columns of one image row as the summary needs them. */
@@ -427,6 +428,7 @@ export class LibraryViewRepository {
       loss: rows.map((row) => row.loss),
       imagesPerS: rows.map((row) => row.images_per_s),
       learningRate: rows.map((row) => row.learning_rate),
+      gauge: new RunsRepository(this.db).gauge(runId),
     };
   }
 

@@ -64,6 +64,21 @@ function toRun(raw: RawRun): RunRow {
   };
 }
 
+/** One reading of the label-free quality gauge (core/ml/quality-gauge.ts) during a run. */
+export interface RunGaugeReading {
+  step: number;
+  /** Held-out contrastive top-1 of h, in [0, 1]. */
+  top1: number;
+  alignment: number;
+  uniformity: number;
+  /** The same top-1 of the raw pixels: the baseline the embedding has to beat. */
+  pixelsTop1: number;
+  /** Images held out of training for the gauge. */
+  heldOut: number;
+  /** The plateau rule: more training has stopped helping. */
+  stoppedHelping: boolean;
+}
+
 export class RunsRepository {
   constructor(private readonly db: Db) {}
 
@@ -133,6 +148,27 @@ export class RunsRepository {
                 finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?`,
       )
       .run(result.status, result.stepsDone, result.finalLoss, result.imagesPerS, result.error ?? null, id);
+  }
+
+  /** Stores one quality-gauge reading of a run (replacing one at the same step, e.g. after a resume). */
+  recordGauge(id: number, reading: RunGaugeReading): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO run_gauge (run_id, step, top1, alignment, uniformity, pixels_top1, held_out, stopped_helping) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, reading.step, reading.top1, reading.alignment, reading.uniformity, reading.pixelsTop1, reading.heldOut, reading.stoppedHelping ? 1 : 0);
+  }
+
+  /** The run's quality-gauge readings, by step. */
+  gauge(id: number): RunGaugeReading[] {
+    const rows = this.db.prepare('SELECT step, top1, alignment, uniformity, pixels_top1, held_out, stopped_helping FROM run_gauge WHERE run_id = ? ORDER BY step').all(id) as Array<{
+      step: number;
+      top1: number;
+      alignment: number;
+      uniformity: number;
+      pixels_top1: number;
+      held_out: number;
+      stopped_helping: number;
+    }>;
+    return rows.map((r) => ({ step: r.step, top1: r.top1, alignment: r.alignment, uniformity: r.uniformity, pixelsTop1: r.pixels_top1, heldOut: r.held_out, stoppedHelping: r.stopped_helping === 1 }));
   }
 
   metrics(id: number): RunMetric[] {

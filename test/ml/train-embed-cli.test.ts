@@ -38,7 +38,9 @@ describe('looktwice train / embed', () => {
     const result = await runCli(['train', '--db', temp.dbPath, '--backend', 'wasm', '--size', '16', '--batch', '8', '--steps', '4', '--checkpoint-every', '2', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(Object.keys(summary)).toEqual(['run', 'backend', 'device', 'steps', 'final_loss', 'images_per_s']);
+    expect(Object.keys(summary)).toEqual(['run', 'backend', 'device', 'steps', 'final_loss', 'images_per_s', 'gauge']);
+    // This library is under 160 images: no images are held out for the gauge.
+    expect(summary.gauge).toBeNull();
     expect(summary).toMatchObject({ backend: 'wasm', steps: 4 });
     expect(summary.final_loss).toEqual(expect.any(Number));
     expect(summary.images_per_s as number).toBeGreaterThan(0);

@@ -37,8 +37,16 @@ describe('quality gauge during training', () => {
   it('reads before the first step, every K steps and after the last, into onGauge and the result', async () => {
     const data = syntheticShapes(200, SIZE_PX, 43);
     const events: TrainingGaugeEvent[] = [];
-    const result = await trainSimclr(data, config(12), { threads: 1, gauge: { everySteps: 5 }, onGauge: (event) => events.push(event) });
+    const withSteps: Array<[number, number]> = [];
+    const result = await trainSimclr(data, config(12), {
+      threads: 1,
+      gauge: { everySteps: 5 },
+      onGauge: (event) => events.push(event),
+      onStep: (event) => event.gauge && withSteps.push([event.step, event.gauge.step]),
+    });
     expect(events.map((e) => e.step)).toEqual([0, 5, 10, 12]);
+    // Each reading also rides on the next step event (the one before training on step 1's).
+    expect(withSteps).toEqual([[1, 0], [5, 5], [10, 10], [12, 12]]);
     expect(result.gauge).toEqual(events);
     for (const event of events) {
       expect(event.images).toBe(20);

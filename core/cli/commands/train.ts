@@ -1,7 +1,8 @@
 /**
  * `looktwice train` — SimCLR pretraining on the library's own images (no labels). Prints the
  * backend and device in use; with --json stdout is exactly
- * {"run","backend","device","steps","final_loss","images_per_s"}. Ctrl-C stops at the next step,
+ * {"run","backend","device","steps","final_loss","images_per_s","gauge"} (gauge: the last
+ * reading of the label-free quality gauge, or null on a library under 160 images). Ctrl-C stops at the next step,
  * saves a checkpoint and exits 130; `--resume` continues from it.
  */
 import { BACKEND_CHOICES, OPTIMIZERS, RESNET_ARCHS } from '../../ml/choices.ts';
@@ -61,7 +62,11 @@ about 10–30 minutes).
   --checkpoint-every N save a checkpoint every N steps (default 100; always on stop)
   --resume             continue the newest stopped run from its checkpoint
   --json               print exactly one JSON document:
-                       {"run","backend","device","steps","final_loss","images_per_s"}
+                       {"run","backend","device","steps","final_loss","images_per_s","gauge"}
+                       gauge: {"step","top1","alignment","uniformity","pixels_top1","held_out",
+                       "stopped_helping"} — held-out contrastive top-1 of the model against raw
+                       pixels, Wang & Isola alignment/uniformity, and whether more training
+                       stopped helping; null under 160 images (10 % are held out for it)
 
 Exit status: 0 when training finished; 1 when it could not start; 130 when stopped by Ctrl-C
 (a checkpoint is saved: run again with --resume).`;
@@ -98,12 +103,26 @@ export const trainCommand: Command = {
         steps: result.steps,
         final_loss: result.finalLoss,
         images_per_s: Number(result.imagesPerS.toFixed(2)),
+        gauge: result.gauge
+          ? {
+              step: result.gauge.step,
+              top1: Number(result.gauge.top1.toFixed(4)),
+              alignment: Number(result.gauge.alignment.toFixed(4)),
+              uniformity: Number(result.gauge.uniformity.toFixed(4)),
+              pixels_top1: Number(result.gauge.pixelsTop1.toFixed(4)),
+              held_out: result.gauge.heldOut,
+              stopped_helping: result.gauge.stoppedHelping,
+            }
+          : null,
       };
       if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
         io.stdout.write(
           `${result.stopped ? 'Stopped' : 'Trained'} run ${result.run} on ${result.images} images: ${result.steps} steps, final loss ${result.finalLoss?.toFixed(4) ?? '–'}, ${result.imagesPerS.toFixed(1)} images/s\n` +
             `backend ${result.backend.backend} on ${result.backend.device}\n` +
+            (result.gauge
+              ? `quality gauge: held-out match ${(result.gauge.top1 * 100).toFixed(1)} % (raw pixels ${(result.gauge.pixelsTop1 * 100).toFixed(1)} %)${result.gauge.stoppedHelping ? '; more training stopped helping' : ''}\n`
+              : '') +
             (result.stopped ? 'Checkpoint saved: run `looktwice train --resume` to continue.\n' : 'Next: `looktwice embed`.\n'),
         );
       }

@@ -9,5 +9,6 @@ import { m0003Curate } from './0003-curate.ts';
 import { m0004Labels } from './0004-labels.ts';
 import { m0005FlagReviews } from './0005-flag-reviews.ts';
 import { m0006DerivedState } from './0006-derived-state.ts';
+import { m0007RunGauge } from './0007-run-gauge.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m0001Library, m0002Ml, m0003Curate, m0004Labels, m0005FlagReviews, m0006DerivedState];
+export const MIGRATIONS: readonly Migration[] = [m0001Library, m0002Ml, m0003Curate, m0004Labels, m0005FlagReviews, m0006DerivedState, m0007RunGauge];
