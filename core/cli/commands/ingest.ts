@@ -7,7 +7,8 @@
  */
 import { ingestFolders, type IngestOptions, type IngestReport, type IngestSummary } from '../../library/ingest.service.ts';
 import { openLibrary } from '../../store/db.ts';
-import { COMMON_OPTIONS, parse, positiveInt, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
+import { ingestOptionsSchema } from '../../app/schemas.ts';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar, formatDuration } from '../progress-bar.ts';
 
@@ -49,10 +50,11 @@ export function summaryJson(summary: IngestSummary): IngestSummary {
 
 /** Ingest options from the parsed command line. */
 export function ingestOptionsFrom(values: { concurrency?: string; 'max-megapixels'?: string; 'batch-size'?: string }, io: CliIo, bar: ProgressBar): IngestOptions {
+  const parsed = optionsOnto(ingestOptionsSchema, values, { concurrency: 'concurrency', 'max-megapixels': 'maxMegapixels', 'batch-size': 'batchSize' });
   const options: IngestOptions = { signal: io.signal, onProgress: bar.update };
-  if (values.concurrency !== undefined) options.concurrency = positiveInt('concurrency', values.concurrency, 1);
-  if (values['max-megapixels'] !== undefined) options.maxPixels = positiveInt('max-megapixels', values['max-megapixels'], 268) * 1e6;
-  if (values['batch-size'] !== undefined) options.batchSize = positiveInt('batch-size', values['batch-size'], 64);
+  if (parsed.concurrency !== undefined) options.concurrency = parsed.concurrency;
+  if (parsed.maxMegapixels !== undefined) options.maxPixels = parsed.maxMegapixels * 1e6;
+  if (parsed.batchSize !== undefined) options.batchSize = parsed.batchSize;
   return options;
 }
 
