@@ -36,6 +36,8 @@ export interface ClusteringResult {
   clusteringId: number;
   method: 'kmeans' | 'density';
   source: string;
+  /** Why pixels were used although a model has embeddings (it is not better by the quality gauge). */
+  note?: string;
   k: number;
   /** How k was chosen, in words. */
   how: string;
@@ -120,7 +122,7 @@ export async function clusterLibrary(db: Db, options: ClusterOptions = {}): Prom
     method, source: data.source, k, params: { how, ...params },
     assignments: data.imageIds.map((imageId, i) => ({ imageId, clusterId: labels[i]!, distance: distance[i]!, representativeRank: rank.get(i) ?? null })),
   });
-  return { clusteringId, method, source: data.source, k, how, clusters: summarise(repository) };
+  return { clusteringId, method, source: data.source, ...(data.note ? { note: data.note } : {}), k, how, clusters: summarise(repository) };
 }
 
 /** The clusters of a stored clustering with paths (first present path per image). */

@@ -11,6 +11,8 @@ import { knnSearch } from './knn.ts';
 
 export interface SimilarResult {
   source: string;
+  /** Why pixels were used although a model has embeddings (it is not better by the quality gauge). */
+  note?: string;
   results: Array<{ path: string; imageId: number; score: number }>;
 }
 
@@ -36,5 +38,5 @@ export async function findSimilar(db: Db, filePath: string, k: number, options: 
     const p = pathOf.get(imageId);
     if (p) results.push({ path: p, imageId, score: Math.round(found.scores[j]! * 1e4) / 1e4 });
   }
-  return { source: data.source, results };
+  return { source: data.source, ...(data.note ? { note: data.note } : {}), results };
 }

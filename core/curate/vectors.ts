@@ -3,10 +3,15 @@
  * run (better), otherwise a pixel descriptor per image (works without any model): the 16×16
  * normalised grey layout plus the 4×4 colour layout, L2-normalised. One row per image with a
  * present file, ordered by image id.
+ *
+ * A fair baseline: when the model was not chosen explicitly and the newest run's label-free
+ * quality gauge (core/ml/quality-gauge.ts) says its embedding is not better than raw pixels
+ * (held-out match ≤ the pixels' match), the pixel descriptor is used instead, and `note` says why.
  */
 import type { Db } from '../store/db.ts';
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { CurateRepository } from '../store/curate.repository.ts';
+import { RunsRepository } from '../store/runs.repository.ts';
 import { ensureFeatures, type FeatureJobOptions } from './features.service.ts';
 import { normaliseRows } from '../common/vectors.ts';
 
@@ -16,6 +21,8 @@ export interface CurationVectors {
   dim: number;
   imageIds: number[];
   vectors: Float32Array; // [N, dim], rows L2-normalised
+  /** Why pixels were used although a model has embeddings (the gauge), else absent. */
+  note?: string;
 }
 
 /** Weight of the colour part against the grey layout in pixel vectors. */
@@ -26,6 +33,12 @@ export async function curationVectors(db: Db, options: FeatureJobOptions & { emb
   if (options.embeddingRunId !== false) {
     const embeddings = new EmbeddingsRepository(db);
     const runId = options.embeddingRunId ?? embeddings.latestRunWithEmbeddings();
+    const gauge = runId !== null && options.embeddingRunId === undefined ? new RunsRepository(db).gauge(runId).at(-1) : undefined;
+    if (gauge && gauge.top1 <= gauge.pixelsTop1) {
+      const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
+      const note = `model #${runId} is not better than raw pixels by the quality gauge (held-out match ${percent(gauge.top1)}, pixels ${percent(gauge.pixelsTop1)}), so the pixel descriptor is used; train longer or choose the model explicitly`;
+      return { ...(await pixelVectors(db, present, options)), note };
+    }
     if (runId !== null) {
       const matrix = embeddings.load(runId);
       const keep = matrix.imageIds.map((id, row) => [id, row] as const).filter(([id]) => present.has(id));
@@ -34,6 +47,11 @@ export async function curationVectors(db: Db, options: FeatureJobOptions & { emb
       return { source: `embeddings:${runId}`, dim: matrix.dim, imageIds: keep.map(([id]) => id), vectors: normaliseRows(vectors, matrix.dim) };
     }
   }
+  return pixelVectors(db, present, options);
+}
+
+/** The pixel descriptor of every present image (grey layout + centred colour layout). */
+async function pixelVectors(db: Db, present: Set<number>, options: FeatureJobOptions): Promise<CurationVectors> {
   const { features } = await ensureFeatures(db, options);
   const rows = [...features.values()].filter((f) => present.has(f.imageId) && f.descriptor && f.colour).sort((a, b) => a.imageId - b.imageId);
   const greyDim = rows[0]?.descriptor?.length ?? 256;

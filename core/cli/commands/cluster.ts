@@ -40,7 +40,7 @@ export const clusterCommand: Command = {
       if (values.json) {
         io.stdout.write(`${JSON.stringify({ clusters: result.clusters.map((c) => ({ id: c.id, size: c.size, representatives: c.representatives, members: c.members })) })}\n`);
       } else {
-        io.stdout.write(`${result.clusters.filter((c) => c.id >= 0).length} cluster(s) on ${result.source === 'pixels' ? 'pixel layout and colour (no trained model yet)' : result.source}; k: ${result.how}\n`);
+        io.stdout.write(`${result.clusters.filter((c) => c.id >= 0).length} cluster(s) on ${result.source === 'pixels' ? (result.note ?? 'pixel layout and colour (no trained model yet)') : result.source}; k: ${result.how}\n`);
         for (const c of result.clusters) {
           io.stdout.write(`${c.id < 0 ? 'unclustered' : `cluster ${c.id}`}: ${c.size} photo(s)\n`);
           for (const r of c.representatives) io.stdout.write(`  ${r}\n`);

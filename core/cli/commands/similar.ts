@@ -33,7 +33,7 @@ export const similarCommand: Command = {
       bar.done();
       if (values.json) io.stdout.write(`${JSON.stringify({ results: found.results.map((r) => ({ path: r.path, score: r.score })) })}\n`);
       else {
-        io.stderr.write(`by ${found.source === 'pixels' ? 'pixel layout and colour (no trained model yet)' : found.source}\n`);
+        io.stderr.write(`by ${found.source === 'pixels' ? (found.note ?? 'pixel layout and colour (no trained model yet)') : found.source}\n`);
         for (const r of found.results) io.stdout.write(`${r.score.toFixed(3)}  ${r.path}\n`);
       }
       return 0;
