@@ -373,7 +373,10 @@ async function main(): Promise<void> {
   const gaugeIndices = heldOutIndices(testImages.count, numberFlag('gauge-images', args['gauge-images']), 3);
   const gauge = (model: SimclrModel): Promise<GaugeReading> =>
     measureGauge((views) => model.encoder.forward(views, false), testImages, { indices: gaugeIndices, augment: config.augment, seed: 4 });
+  // The same gauge on the raw pixels of the same views: the baseline the product compares with.
+  const pixelsGauge = await measureGauge((views) => tf.reshape(views, [views.shape[0], -1]) as tf.Tensor2D, testImages, { indices: gaugeIndices, augment: config.augment, seed: 4 });
   const gaugeRecord = (reading: GaugeReading): Record<string, number> => ({
+    gauge_pixels_top1: round(pixelsGauge.top1),
     gauge_top1: round(reading.top1),
     gauge_alignment: round(reading.alignment),
     gauge_uniformity: round(reading.uniformity),

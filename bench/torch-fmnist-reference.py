@@ -67,6 +67,7 @@ parser.add_argument("--method", choices=["simclr", "simsiam"], default="simclr")
 parser.add_argument("--eval-train", type=int, default=60000)
 parser.add_argument("--eval-test", type=int, default=10000)
 parser.add_argument("--label", default=None)
+parser.add_argument("--pixels-only", action="store_true", help="evaluate raw pixels on the evaluation subsets and exit")
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -239,9 +240,9 @@ def knn200(h_train, h_test, k=200, t=0.1):
     return correct / len(b)
 
 
-def evaluate(name, extra):
+def evaluate(name, extra, pixels=False):
     started = time.perf_counter()
-    h_train, h_test = features(x_eval_train), features(x_test)
+    h_train, h_test = (x_eval_train.flatten(1), x_test.flatten(1)) if pixels else (features(x_eval_train), features(x_test))
     few_index = torch.tensor(few)
     record = {
         "bench": "fmnist",
@@ -270,6 +271,9 @@ def warmup_cosine(step, total, warmup, base):
     return base * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+if args.pixels_only:
+    evaluate("raw-pixels", {}, pixels=True)
+    sys.exit(0)
 if not args.skip_random_init:
     evaluate("pytorch-cpu-resnet-small-random-init", {})
 
