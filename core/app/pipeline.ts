@@ -67,7 +67,7 @@ export async function runPipelineStep(step: PipelineStep, context: PipelineConte
       let result;
       if (decision.action === 'resume') {
         context.log('info', `Resuming run ${decision.run.id} on ${plan.backend} (${plan.device}).`);
-        result = await resumeRun(library, context.ml, { runId: decision.run.id, backend: context.train.backend }, trainHooks);
+        result = await resumeRun(library, context.ml, { runId: decision.run.id, backend: context.train.backend, threads: context.train.threads }, trainHooks);
       } else {
         context.log('info', `Training ${plan.options.arch} at ${plan.options.sizePx} px for ${plan.options.steps} steps (batch ${plan.options.batchSize}) on ${plan.backend} (${plan.device}); about ${formatSeconds(plan.estimatedSeconds)}.`);
         result = await trainNewRun(library, context.ml, context.train, trainHooks);

@@ -77,6 +77,8 @@ export const trainOptionsSchema = z
     optimizer: oneOf(OPTIMIZERS).optional(),
     checkpointEverySteps: wholeNumber(1).optional(),
     seed: wholeNumber().optional(),
+    /** Training threads (default: one per core). Not part of the run's configuration: any count trains the same model. */
+    threads: wholeNumber(1, 256).optional(),
   })
   .refine((options) => options.epochs === undefined || options.steps === undefined, { error: 'Give epochs or steps, not both.' });
 

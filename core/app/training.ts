@@ -61,7 +61,7 @@ export interface TrainHooks extends RunHooks {
 }
 
 /** Runs the trainer; step events carry the id of the run being trained. */
-async function runTrainer(library: Library, ml: MlLoader, request: { backend: BackendChoice; resume: boolean; config: Partial<TrainConfig> }, hooks: TrainHooks): Promise<TrainLibraryResult> {
+async function runTrainer(library: Library, ml: MlLoader, request: { backend: BackendChoice; resume: boolean; config: Partial<TrainConfig>; threads?: number }, hooks: TrainHooks): Promise<TrainLibraryResult> {
   let runId = -1;
   const { trainLibrary } = await ml();
   return trainLibrary(library, request, {
@@ -81,7 +81,7 @@ export async function trainNewRun(library: Library, ml: MlLoader, options: Train
   checkTrainable(library);
   const plan = await planTraining(library, ml, options);
   hooks.onPlan?.(plan);
-  return runTrainer(library, ml, { backend: options.backend ?? 'auto', resume: false, config: configOf(plan, options) }, hooks);
+  return runTrainer(library, ml, { backend: options.backend ?? 'auto', resume: false, config: configOf(plan, options), ...(options.threads !== undefined ? { threads: options.threads } : {}) }, hooks);
 }
 
 /**
@@ -104,9 +104,9 @@ export function runToResume(library: Library, runId?: number): RunRow {
 }
 
 /** Continues a stopped run from its checkpoint (runToResume picks or checks which). */
-export async function resumeRun(library: Library, ml: MlLoader, options: { runId?: number; backend?: BackendChoice }, hooks: TrainHooks = {}): Promise<TrainLibraryResult> {
+export async function resumeRun(library: Library, ml: MlLoader, options: { runId?: number; backend?: BackendChoice; threads?: number }, hooks: TrainHooks = {}): Promise<TrainLibraryResult> {
   runToResume(library, options.runId);
-  return runTrainer(library, ml, { backend: options.backend ?? 'auto', resume: true, config: {} }, hooks);
+  return runTrainer(library, ml, { backend: options.backend ?? 'auto', resume: true, config: {}, ...(options.threads !== undefined ? { threads: options.threads } : {}) }, hooks);
 }
 
 /** What a pipeline run does about training, given the runs so far. */

@@ -32,6 +32,11 @@ describe('options parsed onto the schemas', () => {
     const curate = await runCli(['curate', temp.photosDir, '--db', temp.dbPath, '--no-serve', '--size', '17']);
     expect(curate.code).toBe(2);
     expect(curate.stderr).toContain('--size must be a multiple of 8 between 8 and 512.');
+    for (const command of [['train'], ['curate', temp.photosDir, '--no-serve']]) {
+      const threads = await runCli([...command, '--db', temp.dbPath, '--threads', '0']);
+      expect(threads.code, command[0]).toBe(2);
+      expect(threads.stderr, command[0]).toContain('--threads must be a whole number');
+    }
     const batch = await runCli(['train', '--db', temp.dbPath, '--batch', 'many']);
     expect(batch.code).toBe(2);
     expect(batch.stderr).toContain('--batch must be a whole number of at least 2');

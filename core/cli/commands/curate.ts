@@ -76,7 +76,7 @@ export const ingestStage: CurateStage = {
 
 /** Training options from the command line, onto the API's schema (the rest comes from the device's default budget). */
 function trainOptionsFrom(values: Record<string, unknown>): TrainOptionsOut {
-  return optionsOnto(trainOptionsSchema, values, { backend: 'backend', steps: 'steps', epochs: 'epochs', size: 'sizePx' });
+  return optionsOnto(trainOptionsSchema, values, { backend: 'backend', steps: 'steps', epochs: 'epochs', size: 'sizePx', threads: 'threads' });
 }
 
 const STAGE_TITLES: Record<Exclude<PipelineStep, 'ingest'>, string> = {
@@ -128,6 +128,7 @@ const CURATE_OPTIONS = {
   steps: { type: 'string' },
   epochs: { type: 'string' },
   size: { type: 'string' },
+  threads: { type: 'string' },
   'no-serve': { type: 'boolean', default: false },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -147,7 +148,7 @@ export function formatLibraryStats(stats: LibraryStats): string[] {
 
 const USAGE = `usage: looktwice curate <folder...> [--db PATH] [--json] [--no-serve] [ingest options]
                          [--backend auto|tensorflow|webgpu|wasm|cpu] [--steps N | --epochs N] [--size PX]
-                         [--port N] [--host ADDR]
+                         [--threads N] [--port N] [--host ADDR]
 
 Runs the whole pipeline on the folders: ingest (see \`looktwice ingest --help\` for its
 options), SimCLR training with a budget sized to the device it finds (it says which, and how
@@ -156,6 +157,7 @@ prints a summary and serves the app in your browser (like \`looktwice serve\`) u
 Running it again continues where the last run stopped: unchanged files are skipped, a stopped
 training run resumes, a finished model is reused, only missing embeddings are computed.
 
+  --threads N   training threads (default: one per core)
   --no-serve    stop after the summary (implied by --json)
 With --json, stdout is one document: {"<stage>": …, "library": …}.`;
 

@@ -19,6 +19,7 @@ import { ProgressBar } from '../progress-bar.ts';
 export const TRAIN_FLAGS = {
   backend: 'backend', arch: 'arch', size: 'sizePx', batch: 'batchSize', epochs: 'epochs', steps: 'steps', temperature: 'temperature',
   optimizer: 'optimizer', lr: 'learningRate', seed: 'seed', 'checkpoint-every': 'checkpointEverySteps',
+  threads: 'threads',
 } as const;
 
 const OPTIONS = {
@@ -34,12 +35,13 @@ const OPTIONS = {
   lr: { type: 'string' },
   seed: { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  threads: { type: 'string' },
   resume: { type: 'boolean', default: false },
 } as const;
 
 const USAGE = `usage: looktwice train [--db PATH] [--backend auto|tensorflow|webgpu|wasm|cpu] [--arch resnet18|resnet-small]
                        [--size PX] [--batch N] [--epochs N | --steps N] [--temperature T] [--optimizer adam|lars|sgd]
-                       [--lr X] [--seed N] [--checkpoint-every N] [--resume] [--json]
+                       [--lr X] [--seed N] [--checkpoint-every N] [--threads N] [--resume] [--json]
 
 Pretrains an image encoder on your library with SimCLR (two augmented views of each image, a ResNet
 encoder, a projection head, the NT-Xent loss): no labels needed. Afterwards run \`looktwice embed\`.
@@ -60,6 +62,8 @@ about 10–30 minutes).
   --optimizer O        ${OPTIMIZERS.join('|')} (default adam; lars for large batches on a GPU)
   --lr X               base learning rate (default per optimizer), linear warm-up then cosine decay
   --checkpoint-every N save a checkpoint every N steps (default 100; always on stop)
+  --threads N          training threads, each with its own copy of the model (default: one per
+                       core, or LOOKTWICE_THREADS); any count trains the same model
   --resume             continue the newest stopped run from its checkpoint
   --json               print exactly one JSON document:
                        {"run","backend","device","steps","final_loss","images_per_s","gauge"}
@@ -90,7 +94,7 @@ export const trainCommand: Command = {
       };
       // TensorFlow.js loads only when a command needs it (seconds), not for every CLI start.
       const result = values.resume
-        ? await resumeRun(library, loadInProcessMl, { backend: options.backend }, hooks)
+        ? await resumeRun(library, loadInProcessMl, { backend: options.backend, threads: options.threads }, hooks)
         : await trainNewRun(library, loadInProcessMl, options, hooks);
       bar.done();
       io.stderr.write(`backend: ${result.backend.backend} · device: ${result.backend.device}\n`);
