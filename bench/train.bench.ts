@@ -12,6 +12,11 @@
  *
  *   npm run bench:train -- [--backends wasm] [--configs resnet-small@32] [--batch 64] [--threads N]
  *                          [--steps 5] [--warmup 2] [--no-reference] [--include-software-webgpu]
+ *                          [--profile] [--profile-only]
+ *
+ * --profile adds, for the one-thread step, a `train-profile` line: milliseconds per kernel of one
+ * step (tf.profile; on wasm each kernel's wall time), largest first. --profile-only prints just that
+ * (no N threads, embedding or reference).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,6 +41,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'no-reference': { type: 'boolean', default: false },
     'include-software-webgpu': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'profile-only': { type: 'boolean', default: false },
   },
 });
 
@@ -64,6 +71,22 @@ async function timeSteps(step: () => Promise<unknown>, warmup: number, steps: nu
   const started = performance.now();
   for (let i = 0; i < steps; i++) await step();
   return (performance.now() - started) / 1000 / steps;
+}
+
+/** Milliseconds per kernel name of one call of `step`, largest first (tf.profile). */
+async function profileKernels(step: () => Promise<unknown>): Promise<{ total_ms: number; kernels: number; by_kernel: Record<string, number> }> {
+  const info = await tf.profile(async () => {
+    await step();
+  });
+  const byKernel = new Map<string, number>();
+  let total = 0;
+  for (const kernel of info.kernels) {
+    const ms = Number(kernel.kernelTimeMs);
+    total += ms;
+    byKernel.set(kernel.name, (byKernel.get(kernel.name) ?? 0) + ms);
+  }
+  const sorted = [...byKernel.entries()].sort((a, b) => b[1] - a[1]);
+  return { total_ms: round(total, 1), kernels: info.kernels.length, by_kernel: Object.fromEntries(sorted.map(([name, ms]) => [name, round(ms, 1)])) };
 }
 
 /** The PyTorch reference's JSON line, or null (with the reason logged) when it cannot run. */
@@ -95,10 +118,12 @@ async function benchCpuBackend(backend: 'wasm' | 'cpu', device: string, arch: Re
     const secondsPerStep = await timeSteps(() => single.trainStep(images), warmup, steps);
     rates.set(1, batchSize / secondsPerStep);
     emit({ ...common, threads: 1, parameters: single.model.encoder.parameters.count(), images_per_s: round(batchSize / secondsPerStep), ms_per_step: round(secondsPerStep * 1000, 1), tensors: tf.memory().numTensors, load_average: loadAverage(), cores: os.cpus().length });
+    if (args.profile || args['profile-only']) emit({ bench: 'train-profile', backend, arch, size_px: sizePx, batch: batchSize, threads: 1, ...(await profileKernels(() => single.trainStep(images))), load_average: loadAverage() });
   } finally {
     single.dispose();
   }
 
+  if (args['profile-only']) return rates;
   if (threads > 1) {
     const coordinator = new SimclrTrainer(config);
     let pool: ParallelSimclrTrainer | null = null;
@@ -166,7 +191,7 @@ async function main(): Promise<void> {
       const sizePx = Number(size ?? 32);
       if (info.backend === 'wasm' || info.backend === 'cpu') {
         const ours = await benchCpuBackend(info.backend, info.device, arch, sizePx, batchSize, threads, steps, warmup);
-        if (args['no-reference']) continue;
+        if (args['no-reference'] || args['profile-only']) continue;
         for (const [count, rate] of ours) {
           const reference = torchReference(arch, sizePx, batchSize, count, steps, warmup);
           if (reference) emit({ bench: 'train-ratio', backend: info.backend, arch, size_px: sizePx, batch: batchSize, threads: count, ours_images_per_s: round(rate), pytorch_images_per_s: reference.images_per_s, ratio: round(rate / reference.images_per_s), load_average: loadAverage() });

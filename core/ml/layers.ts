@@ -95,13 +95,18 @@ export const BATCH_NORM_EPSILON = 1e-5;
 export const BATCH_NORM_MOMENTUM = 0.9;
 
 /**
- * Batch norm over every axis but the last. In training mode it normalises with the batch's own
- * statistics and queues them for the running averages (applied after the gradient step, outside
- * the taped function); in inference mode it uses the running averages.
+ * Batch norm over every axis but the last, then a ReLU when `relu` (fused into the training
+ * kernel where the backend has it: one pass and one tensor fewer each way). In training mode it
+ * normalises with the batch's own statistics and queues them for the running averages (applied
+ * after the gradient step, outside the taped function); in inference mode it uses the running
+ * averages.
  */
-export function batchNorm(x: tf.Tensor, bn: BatchNormParameters, training: boolean, updates: StatisticsUpdate[] | null): tf.Tensor {
-  if (!training) return tf.batchNorm(x, bn.movingMean, bn.movingVariance, bn.offset, bn.scale, BATCH_NORM_EPSILON);
-  const { y, mean, variance } = batchNormTraining(x, bn.scale, bn.offset, BATCH_NORM_EPSILON);
+export function batchNorm(x: tf.Tensor, bn: BatchNormParameters, training: boolean, updates: StatisticsUpdate[] | null, relu = false): tf.Tensor {
+  if (!training) {
+    const y = tf.batchNorm(x, bn.movingMean, bn.movingVariance, bn.offset, bn.scale, BATCH_NORM_EPSILON);
+    return relu ? tf.relu(y) : y;
+  }
+  const { y, mean, variance } = batchNormTraining(x, bn.scale, bn.offset, BATCH_NORM_EPSILON, relu);
   if (updates) {
     updates.push({ target: bn.movingMean, batchValue: tf.keep(mean) });
     updates.push({ target: bn.movingVariance, batchValue: tf.keep(variance) });

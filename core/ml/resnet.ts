@@ -97,12 +97,13 @@ export class ResNet {
   forward(x: tf.Tensor4D, training: boolean, updates: StatisticsUpdate[] | null = null): tf.Tensor2D {
     const conv = (input: tf.Tensor4D, c: Conv): tf.Tensor4D => tf.conv2d(input, c.filter as tf.Tensor4D, c.stride, 'same');
     const bn = (input: tf.Tensor4D, params: BatchNormParameters): tf.Tensor4D => batchNorm(input, params, training, updates) as tf.Tensor4D;
-    let out = tf.relu(bn(conv(x, this.stem.conv), this.stem.bn));
+    const bnRelu = (input: tf.Tensor4D, params: BatchNormParameters): tf.Tensor4D => batchNorm(input, params, training, updates, true) as tf.Tensor4D;
+    let out = bnRelu(conv(x, this.stem.conv), this.stem.bn);
     if (!this.config.cifarStem) out = tf.maxPool(out, 3, 2, 'same');
     for (const stage of this.stages) {
       for (const block of stage) {
         const residual = block.shortcut ? bn(conv(out, block.shortcut.conv), block.shortcut.bn) : out;
-        const inner = tf.relu(bn(conv(out, block.conv1), block.bn1));
+        const inner = bnRelu(conv(out, block.conv1), block.bn1);
         out = tf.relu(tf.add(bn(conv(inner, block.conv2), block.bn2), residual)) as tf.Tensor4D;
       }
     }

@@ -5,7 +5,11 @@
  * the statistics back to full size; here each direction is two passes over rows × channels.
  *
  *   forward:  mean, var (biased) over all rows; x̂ = (x − mean)/sqrt(var + ε); y = scale·x̂ + offset
- *   backward: dOffset = Σ dy; dScale = Σ dy·x̂; dx = scale/(N·sqrt(var + ε)) · (N·dy − dOffset − x̂·dScale)
+ *             (attr relu: y = max(0, scale·x̂ + offset), the ReLU that follows most batch norms fused)
+ *   backward: g = dy (relu: dy where y > 0, else 0);
+ *             dOffset = Σ g; dScale = Σ g·x̂; dx = scale/(N·sqrt(var + ε)) · (N·g − dOffset − x̂·dScale)
+ * On wasm with C % 4 == 0 both passes of each direction run in wasm SIMD (./wasm/training-kernels.wat)
+ * on tfjs's heap; otherwise (and on cpu) in the scalar loops here, which are also their reference.
  * Outputs 1–2 (mean, variance) are statistics for the running averages: no gradient flows back
  * through them.
  *
@@ -17,7 +21,8 @@
  * shard's own sums: the gradient all-reduce adds them up with every other gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import { floatOffset, heap, type WasmBackend } from './wasm/wasm-backend.ts';
+import { simdKernels, type TrainingKernels } from './wasm/simd-kernels.ts';
+import { floatOffset, heap, release, type WasmBackend } from './wasm/wasm-backend.ts';
 
 export const BATCH_NORM_TRAINING = 'LooktwiceBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'LooktwiceBatchNormTrainingGrad';
@@ -85,12 +90,25 @@ interface Views {
   /** Float view and element offset of each tensor. */
   memory(tensor: tf.TensorInfo): { memory: Float32Array; at: number };
   output(shape: number[]): tf.TensorInfo;
+  /** The wasm SIMD kernels and the tensors' byte offsets (wasm backend, C % 4 == 0), else null. */
+  simd(channels: number): Simd | null;
+}
+
+interface Simd {
+  kernels: TrainingKernels;
+  pointer(tensor: tf.TensorInfo): number;
+  release(tensor: tf.TensorInfo): void;
 }
 
 function wasmViews(backend: WasmBackend): Views {
   return {
     memory: (tensor) => ({ memory: heap(backend), at: floatOffset(backend, tensor) }),
     output: (shape) => backend.makeOutput(shape, 'float32'),
+    simd: (channels) => {
+      const kernels = channels % 4 === 0 ? simdKernels(backend) : null;
+      if (!kernels) return null;
+      return { kernels, pointer: (tensor) => floatOffset(backend, tensor) * 4, release: (tensor) => release(backend, tensor) };
+    },
   };
 }
 
@@ -103,26 +121,64 @@ function cpuViews(backend: CpuBackend): Views {
   return {
     memory: (tensor) => ({ memory: backend.data.get(tensor.dataId).values, at: 0 }),
     output: (shape) => backend.makeTensorInfo(shape, 'float32', new Float32Array(shape.reduce((a, b) => a * b, 1))),
+    simd: () => null,
   };
 }
 
-function forward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number): tf.TensorInfo[] {
+/** Rows per float32 partial sum in the SIMD reductions: a block of rows × C floats fits in L1. */
+function blockRows(channels: number): number {
+  return Math.max(8, Math.floor(4096 / channels));
+}
+
+/**
+ * The SIMD statistics pass: per-channel Σ(x − shift) and Σ(x − shift)² (shift = the first row, as
+ * in `statistics`) → mean and biased variance. Scratch [C floats shift | 2C float64 sums].
+ */
+function simdStatistics(views: Views, simd: Simd, x: tf.TensorInfo, rows: number, channels: number, mean: Float64Array, variance: Float64Array): void {
+  const scratch = views.output([5 * channels]);
+  try {
+    const xv = views.memory(x);
+    const sc = views.memory(scratch);
+    for (let c = 0; c < channels; c++) sc.memory[sc.at + c] = xv.memory[xv.at + c]!;
+    const base = simd.pointer(scratch);
+    simd.kernels.bn_sums(simd.pointer(x), rows, channels, base, blockRows(channels), base + 4 * channels);
+    const again = views.memory(scratch);
+    const sums = new Float64Array(again.memory.buffer, (again.at + channels) * 4, 2 * channels);
+    for (let c = 0; c < channels; c++) {
+      const m = sums[c]! / rows;
+      mean[c] = again.memory[again.at + c]! + m;
+      variance[c] = Math.max(0, sums[channels + c]! / rows - m * m);
+    }
+  } finally {
+    simd.release(scratch);
+  }
+}
+
+/** Writes per-channel float32 vectors into a new scratch tensor [vectors.length · C], in order. */
+function scratchVectors(views: Views, channels: number, vectors: ArrayLike<number>[]): tf.TensorInfo {
+  const scratch = views.output([vectors.length * channels]);
+  const sc = views.memory(scratch);
+  vectors.forEach((vector, i) => {
+    for (let c = 0; c < channels; c++) sc.memory[sc.at + i * channels + c] = vector[c]!;
+  });
+  return scratch;
+}
+
+function forward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number, relu: boolean): tf.TensorInfo[] {
   const { x, scale, offset } = inputs as { x: tf.TensorInfo; scale: tf.TensorInfo; offset: tf.TensorInfo };
   const channels = x.shape[x.shape.length - 1]!;
   const rows = x.shape.reduce((a, b) => a * b, 1) / channels;
+  const simd = rows > 0 ? views.simd(channels) : null;
   const y = views.output([...x.shape]);
   const meanOut = views.output([channels]);
   const varianceOut = views.output([channels]);
-  // Views are taken after every allocation: the wasm heap may have moved.
-  const xv = views.memory(x);
-  const yv = views.memory(y);
-  const sv = views.memory(scale);
-  const ov = views.memory(offset);
-  const mv = views.memory(meanOut);
-  const vv = views.memory(varianceOut);
   const mean = new Float64Array(channels);
   const variance = new Float64Array(channels);
-  statistics(xv.memory, xv.at, rows, channels, mean, variance);
+  if (simd) simdStatistics(views, simd, x, rows, channels, mean, variance);
+  else {
+    const xv = views.memory(x);
+    statistics(xv.memory, xv.at, rows, channels, mean, variance);
+  }
   if (sync) {
     const local = new Float64Array(1 + 2 * channels);
     local[0] = rows;
@@ -134,54 +190,93 @@ function forward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number): 
   }
   const multiplier = new Float32Array(channels);
   const shift = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    const invStd = 1 / Math.sqrt(variance[c]! + epsilon);
-    multiplier[c] = sv.memory[sv.at + c]! * invStd;
-    shift[c] = ov.memory[ov.at + c]! - mean[c]! * multiplier[c]!;
-    mv.memory[mv.at + c] = mean[c]!;
-    vv.memory[vv.at + c] = variance[c]!;
+  {
+    // Views are taken after every allocation: the wasm heap may have moved.
+    const sv = views.memory(scale);
+    const ov = views.memory(offset);
+    const mv = views.memory(meanOut);
+    const vv = views.memory(varianceOut);
+    for (let c = 0; c < channels; c++) {
+      const invStd = 1 / Math.sqrt(variance[c]! + epsilon);
+      multiplier[c] = sv.memory[sv.at + c]! * invStd;
+      shift[c] = ov.memory[ov.at + c]! - mean[c]! * multiplier[c]!;
+      mv.memory[mv.at + c] = mean[c]!;
+      vv.memory[vv.at + c] = variance[c]!;
+    }
   }
-  const xm = xv.memory;
-  const ym = yv.memory;
-  for (let r = 0, i = xv.at, o = yv.at; r < rows; r++) for (let c = 0; c < channels; c++, i++, o++) ym[o] = xm[i]! * multiplier[c]! + shift[c]!;
+  if (simd) {
+    const scratch = scratchVectors(views, channels, [multiplier, shift]);
+    const base = simd.pointer(scratch);
+    simd.kernels.bn_apply(simd.pointer(x), simd.pointer(y), rows, channels, base, base + 4 * channels, relu ? 0 : -Infinity);
+    simd.release(scratch);
+    return [y, meanOut, varianceOut];
+  }
+  const { memory: xm, at: xAt } = views.memory(x);
+  const { memory: ym, at: yAt } = views.memory(y);
+  const floor = relu ? 0 : -Infinity;
+  for (let r = 0, i = xAt, o = yAt; r < rows; r++) {
+    for (let c = 0; c < channels; c++, i++, o++) {
+      const v = xm[i]! * multiplier[c]! + shift[c]!;
+      ym[o] = v < floor ? floor : v;
+    }
+  }
   return [y, meanOut, varianceOut];
 }
 
-function backward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number): tf.TensorInfo[] {
-  const { dy, x, scale, mean, variance } = inputs as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', tf.TensorInfo>;
+function backward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number, relu: boolean): tf.TensorInfo[] {
+  const { dy, x, y, scale, mean, variance } = inputs as Record<'dy' | 'x' | 'y' | 'scale' | 'mean' | 'variance', tf.TensorInfo>;
+  if (relu && !y) throw new Error(`${BATCH_NORM_TRAINING_GRAD}: the fused ReLU's gradient needs y`);
   const channels = x.shape[x.shape.length - 1]!;
   const rows = x.shape.reduce((a, b) => a * b, 1) / channels;
+  const simd = rows > 0 ? views.simd(channels) : null;
   const dx = views.output([...x.shape]);
   const dScaleOut = views.output([channels]);
   const dOffsetOut = views.output([channels]);
-  const dyv = views.memory(dy);
-  const xv = views.memory(x);
-  const dxv = views.memory(dx);
-  const sv = views.memory(scale);
-  const mv = views.memory(mean);
-  const vv = views.memory(variance);
-  const dsv = views.memory(dScaleOut);
-  const dov = views.memory(dOffsetOut);
   const meanValues = new Float32Array(channels);
   const invStd = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    meanValues[c] = mv.memory[mv.at + c]!;
-    invStd[c] = 1 / Math.sqrt(vv.memory[vv.at + c]! + epsilon);
-  }
-  const sumDy = new Float64Array(channels);
-  const sumDyXhat = new Float64Array(channels);
-  const dym = dyv.memory;
-  const xm = xv.memory;
-  for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < channels; c++, i++) {
-      const g = dym[dyv.at + i]!;
-      sumDy[c]! += g;
-      sumDyXhat[c]! += g * (xm[xv.at + i]! - meanValues[c]!) * invStd[c]!;
+  {
+    const mv = views.memory(mean);
+    const vv = views.memory(variance);
+    for (let c = 0; c < channels; c++) {
+      meanValues[c] = mv.memory[mv.at + c]!;
+      invStd[c] = 1 / Math.sqrt(vv.memory[vv.at + c]! + epsilon);
     }
   }
-  for (let c = 0; c < channels; c++) {
-    dsv.memory[dsv.at + c] = sumDyXhat[c]!;
-    dov.memory[dov.at + c] = sumDy[c]!;
+  // g = dy, or dy where y > 0 with the fused ReLU; Σg and Σg·x̂ per channel.
+  const sumDy = new Float64Array(channels);
+  const sumDyXhat = new Float64Array(channels);
+  if (simd) {
+    // scratch [mean: C floats | unused: C | Σ: 2C float64 (= 4C floats), 8-byte aligned]
+    const scratch = scratchVectors(views, channels, [meanValues, ...Array.from({ length: 5 }, () => new Float32Array(channels))]);
+    const base = simd.pointer(scratch);
+    const outAt = base + 8 * channels;
+    simd.kernels.bn_grad_sums(simd.pointer(dy), simd.pointer(x), relu ? simd.pointer(y!) : 0, rows, channels, base, relu ? 1 : 0, blockRows(channels), outAt);
+    const sc = views.memory(scratch);
+    const sums = new Float64Array(sc.memory.buffer, outAt, 2 * channels);
+    for (let c = 0; c < channels; c++) {
+      sumDy[c] = sums[c]!;
+      sumDyXhat[c] = sums[channels + c]! * invStd[c]!;
+    }
+    simd.release(scratch);
+  } else {
+    const { memory: dym, at: dyAt } = views.memory(dy);
+    const { memory: xm, at: xAt } = views.memory(x);
+    const yv = relu ? views.memory(y!) : null;
+    for (let r = 0, i = 0; r < rows; r++) {
+      for (let c = 0; c < channels; c++, i++) {
+        const g = yv && !(yv.memory[yv.at + i]! > 0) ? 0 : dym[dyAt + i]!;
+        sumDy[c]! += g;
+        sumDyXhat[c]! += g * (xm[xAt + i]! - meanValues[c]!) * invStd[c]!;
+      }
+    }
+  }
+  {
+    const dsv = views.memory(dScaleOut);
+    const dov = views.memory(dOffsetOut);
+    for (let c = 0; c < channels; c++) {
+      dsv.memory[dsv.at + c] = sumDyXhat[c]!;
+      dov.memory[dov.at + c] = sumDy[c]!;
+    }
   }
   let totalRows = rows;
   if (sync) {
@@ -196,18 +291,36 @@ function backward(views: Views, inputs: tf.NamedTensorInfoMap, epsilon: number):
     sumDyXhat.set(sums.subarray(1 + channels));
   }
   const a = new Float32Array(channels); // scale·invStd
-  const b = new Float32Array(channels); // mean of dy
-  const d = new Float32Array(channels); // mean of dy·x̂ times invStd
-  for (let c = 0; c < channels; c++) {
-    a[c] = sv.memory[sv.at + c]! * invStd[c]!;
-    b[c] = sumDy[c]! / totalRows;
-    d[c] = (sumDyXhat[c]! / totalRows) * invStd[c]!;
+  const b = new Float32Array(channels); // mean of g
+  const d = new Float32Array(channels); // mean of g·x̂ times invStd
+  {
+    const sv = views.memory(scale);
+    for (let c = 0; c < channels; c++) {
+      a[c] = sv.memory[sv.at + c]! * invStd[c]!;
+      b[c] = sumDy[c]! / totalRows;
+      d[c] = (sumDyXhat[c]! / totalRows) * invStd[c]!;
+    }
   }
-  const dxm = dxv.memory;
+  if (simd) {
+    // dx = a·g + e·(x − mean) + k with e = −a·d, k = −a·b
+    const e = a.map((value, c) => -value * d[c]!);
+    const k = a.map((value, c) => -value * b[c]!);
+    const scratch = scratchVectors(views, channels, [meanValues, a, e, k]);
+    const base = simd.pointer(scratch);
+    const step = 4 * channels;
+    simd.kernels.bn_grad_apply(simd.pointer(dy), simd.pointer(x), relu ? simd.pointer(y!) : 0, simd.pointer(dx), rows, channels, base, base + step, base + 2 * step, base + 3 * step, relu ? 1 : 0);
+    simd.release(scratch);
+    return [dx, dScaleOut, dOffsetOut];
+  }
+  const { memory: dym, at: dyAt } = views.memory(dy);
+  const { memory: xm, at: xAt } = views.memory(x);
+  const { memory: dxm, at: dxAt } = views.memory(dx);
+  const yv = relu ? views.memory(y!) : null;
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < channels; c++, i++) {
-      // dx = a·(dy − mean(dy) − (x − mean)·invStd·mean(dy·x̂))
-      dxm[dxv.at + i] = a[c]! * (dym[dyv.at + i]! - b[c]! - (xm[xv.at + i]! - meanValues[c]!) * d[c]!);
+      const g = yv && !(yv.memory[yv.at + i]! > 0) ? 0 : dym[dyAt + i]!;
+      // dx = a·(g − mean(g) − (x − mean)·invStd·mean(g·x̂))
+      dxm[dxAt + i] = a[c]! * (g - b[c]! - (xm[xAt + i]! - meanValues[c]!) * d[c]!);
     }
   }
   return [dx, dScaleOut, dOffsetOut];
@@ -224,12 +337,12 @@ function configs(backendName: 'wasm' | 'cpu'): tf.KernelConfig[] {
     {
       kernelName: BATCH_NORM_TRAINING,
       backendName,
-      kernelFunc: ((args: KernelArgs) => forward(viewsFor(backendName, args.backend), args.inputs, Number(args.attrs?.epsilon))) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs) => forward(viewsFor(backendName, args.backend), args.inputs, Number(args.attrs?.epsilon), args.attrs?.relu === true)) as unknown as tf.KernelFunc,
     },
     {
       kernelName: BATCH_NORM_TRAINING_GRAD,
       backendName,
-      kernelFunc: ((args: KernelArgs) => backward(viewsFor(backendName, args.backend), args.inputs, Number(args.attrs?.epsilon))) as unknown as tf.KernelFunc,
+      kernelFunc: ((args: KernelArgs) => backward(viewsFor(backendName, args.backend), args.inputs, Number(args.attrs?.epsilon), args.attrs?.relu === true)) as unknown as tf.KernelFunc,
     },
   ];
 }
@@ -246,14 +359,16 @@ export function registerBatchNormTrainingKernels(): void {
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAINING,
     inputsToSave: ['x', 'scale'],
-    outputsToSave: [false, true, true],
+    outputsToSave: [true, true, true],
     gradFunc: (dys, saved, attrs) => {
       const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
-      const [x, scale, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const [x, scale, y, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
       // One kernel yields all three gradients. It runs here, not in the closures: tfjs evaluates
       // each closure in its own tidy, which would free the two results a closure does not return.
       // They live until the end of the backward pass, in its outer scope.
-      const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, scale, mean, variance }, attrs) as tf.Tensor[];
+      // y (the output) only matters to a fused ReLU's gradient: where y = 0 no gradient passes.
+      const inputs: tf.NamedTensorMap = attrs.relu === true ? { dy, x, y, scale, mean, variance } : { dy, x, scale, mean, variance };
+      const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, attrs) as tf.Tensor[];
       return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
     },
   });

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 
 export interface WasmBackend {
   dataIdMap: { get(dataId: object): { memoryOffset: number; id: number } | undefined };
-  wasm: { HEAPF32: Float32Array };
+  /** The emscripten module; `asm.memory` is the heap's WebAssembly.Memory (./simd-kernels.ts imports it). */
+  wasm: { HEAPF32: Float32Array; HEAPF64: Float64Array; asm?: { memory?: unknown } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
 }

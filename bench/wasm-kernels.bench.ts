@@ -1,0 +1,137 @@
+/**
+ * bench:wasm-kernels — Looktwice's wasm training kernels against what they replaced, A/B
+ * interleaved in one process (so machine load weighs on both alike), on the shapes of a SimCLR
+ * step (resnet-small at 32 px, batch 64, two views: 128 images by default):
+ *  - the batch-norm kernels (forward, gradient): the wasm SIMD kernels vs the scalar JavaScript loops;
+ *  - the whole training step: every new kernel on vs every one off.
+ * Milliseconds are medians over --repeats; each JSON line carries /proc/loadavg.
+ *
+ *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|step]
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../core/ml/backend.ts';
+import { batchNormTraining, setBatchNormReluFusion } from '../core/ml/batch-norm.ts';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../core/ml/kernels/batch-norm-training.ts';
+import { setSimdKernelsDisabled } from '../core/ml/kernels/wasm/simd-kernels.ts';
+import { Random } from '../core/common/random.ts';
+import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    images: { type: 'string', default: '128' },
+    repeats: { type: 'string', default: '7' },
+    steps: { type: 'string', default: '3' },
+    only: { type: 'string' },
+  },
+});
+
+const emit = (record: object): void => void process.stdout.write(`${JSON.stringify(record)}\n`);
+const loadAverage = (): string => fs.readFileSync('/proc/loadavg', 'utf8').trim();
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** Median ms of `run` under each setting, the settings taking turns `repeats` times. */
+function abTimes(settings: Array<() => void>, run: () => void, repeats: number): number[] {
+  const times = settings.map(() => [] as number[]);
+  for (let r = 0; r < repeats + 1; r++) {
+    settings.forEach((apply, i) => {
+      apply();
+      const started = performance.now();
+      run();
+      if (r > 0) times[i]!.push(performance.now() - started); // the first round warms up
+    });
+  }
+  return times.map(median);
+}
+
+function benchBatchNorm(images: number, repeats: number): void {
+  const random = new Random(3);
+  // resnet-small@32: [images, size, size, channels] of each batch norm, with the fused ReLU or not.
+  const shapes: Array<[number[], boolean]> = [
+    [[images, 32, 32, 16], true],
+    [[images, 16, 16, 32], true],
+    [[images, 8, 8, 64], false],
+    [[images, 4, 4, 128], true],
+  ];
+  const simdOff = (): void => setSimdKernelsDisabled(true);
+  const simdOn = (): void => setSimdKernelsDisabled(false);
+  for (const [shape, relu] of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const channels = shape.at(-1)!;
+    const x = tf.tensor(Float32Array.from({ length: n }, () => random.normal()), shape);
+    const dy = tf.tensor(Float32Array.from({ length: n }, () => random.normal()), shape);
+    const scale = tf.ones([channels]);
+    const offset = tf.zeros([channels]);
+    const forward = (): void => tf.tidy(() => void batchNormTraining(x, scale, offset, 1e-5, relu).y.dataSync());
+    // The gradient kernel alone, on the forward pass's saved statistics.
+    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale, offset }, { epsilon: 1e-5, relu }) as tf.Tensor[];
+    const gradientInputs: tf.NamedTensorMap = relu ? { dy, x, y: y!, scale, mean: mean!, variance: variance! } : { dy, x, scale, mean: mean!, variance: variance! };
+    const backward = (): void => {
+      const outputs = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, gradientInputs, { epsilon: 1e-5, relu }) as tf.Tensor[];
+      outputs[0]!.dataSync();
+      tf.dispose(outputs);
+    };
+    const [forwardScalar, forwardSimd] = abTimes([simdOff, simdOn], forward, repeats);
+    const [stepScalar, stepSimd] = abTimes([simdOff, simdOn], backward, repeats);
+    emit({
+      bench: 'wasm-kernel',
+      kernel: `batch-norm${relu ? '+relu' : ''}`,
+      shape,
+      forward_ms: { scalar: round(forwardScalar!), simd: round(forwardSimd!), speedup: round(forwardScalar! / forwardSimd!) },
+      gradient_ms: { scalar: round(stepScalar!), simd: round(stepSimd!), speedup: round(stepScalar! / stepSimd!) },
+      load_average: loadAverage(),
+    });
+    tf.dispose([x, dy, scale, offset, y!, mean!, variance!]);
+  }
+}
+
+async function benchStep(images: number, steps: number): Promise<void> {
+  const random = new Random(1);
+  const count = 256;
+  const pixels = new Uint8Array(count * 32 * 32 * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = random.int(256);
+  const data: TrainingImages = { count, sizePx: 32, channels: 3, pixels };
+  const trainer = new SimclrTrainer(defaultTrainConfig({ arch: 'resnet-small', sizePx: 32, batchSize: images / 2, steps: 1000 }));
+  const settings: Record<string, () => void> = {
+    before: () => {
+      setSimdKernelsDisabled(true);
+      setBatchNormReluFusion(false);
+    },
+    after: () => {
+      setSimdKernelsDisabled(false);
+      setBatchNormReluFusion(true);
+    },
+  };
+  const times: Record<string, number[]> = { before: [], after: [] };
+  try {
+    for (let r = 0; r < steps + 1; r++) {
+      for (const [name, apply] of Object.entries(settings)) {
+        apply();
+        const started = performance.now();
+        await trainer.trainStep(data);
+        if (r > 0) times[name]!.push(performance.now() - started);
+      }
+    }
+  } finally {
+    settings.after!();
+    trainer.dispose();
+  }
+  const before = median(times.before!);
+  const after = median(times.after!);
+  emit({
+    bench: 'wasm-step',
+    arch: 'resnet-small',
+    size_px: 32,
+    batch: images / 2,
+    ms_per_step: { before: round(before, 1), after: round(after, 1), speedup: round(before / after) },
+    images_per_s: { before: round((images / 2) / (before / 1000)), after: round((images / 2) / (after / 1000)) },
+    load_average: loadAverage(),
+  });
+}
+
+await initBackend('wasm');
+const images = Number(args.images);
+if (!args.only || args.only === 'bn') benchBatchNorm(images, Number(args.repeats));
+if (!args.only || args.only === 'step') await benchStep(images, Number(args.steps));
