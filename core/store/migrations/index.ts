@@ -10,5 +10,6 @@ import { m0004Labels } from './0004-labels.ts';
 import { m0005FlagReviews } from './0005-flag-reviews.ts';
 import { m0006DerivedState } from './0006-derived-state.ts';
 import { m0007RunGauge } from './0007-run-gauge.ts';
+import { m0008Journals } from './0008-journals.ts';
 
-export const MIGRATIONS: readonly Migration[] = [m0001Library, m0002Ml, m0003Curate, m0004Labels, m0005FlagReviews, m0006DerivedState, m0007RunGauge];
+export const MIGRATIONS: readonly Migration[] = [m0001Library, m0002Ml, m0003Curate, m0004Labels, m0005FlagReviews, m0006DerivedState, m0007RunGauge, m0008Journals];
