@@ -3,10 +3,11 @@
  * interleaved in one process (so machine load weighs on both alike), on the shapes of a SimCLR
  * step (resnet-small at 32 px, batch 64, two views: 128 images by default):
  *  - the batch-norm kernels (forward, gradient): the wasm SIMD kernels vs the scalar JavaScript loops;
+ *  - Conv2DBackpropFilter per convolution: the SIMD kernel vs the XNNPACK convolution route;
  *  - the whole training step: every new kernel on vs every one off.
  * Milliseconds are medians over --repeats; each JSON line carries /proc/loadavg.
  *
- *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|step]
+ *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|conv|step]
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -87,6 +88,48 @@ function benchBatchNorm(images: number, repeats: number): void {
   }
 }
 
+/** The convolutions of resnet-small at 32 px: input [size, size, Ci], Co, kernel, stride. */
+const RESNET_SMALL_CONVS: Array<{ name: string; size: number; ci: number; co: number; k: number; stride: number }> = [
+  { name: 'stem', size: 32, ci: 3, co: 16, k: 3, stride: 1 },
+  { name: 'stage1 conv', size: 32, ci: 16, co: 16, k: 3, stride: 1 },
+  { name: 'stage2 conv1', size: 32, ci: 16, co: 32, k: 3, stride: 2 },
+  { name: 'stage2 conv2', size: 16, ci: 32, co: 32, k: 3, stride: 1 },
+  { name: 'stage2 shortcut', size: 32, ci: 16, co: 32, k: 1, stride: 2 },
+  { name: 'stage3 conv1', size: 16, ci: 32, co: 64, k: 3, stride: 2 },
+  { name: 'stage3 conv2', size: 8, ci: 64, co: 64, k: 3, stride: 1 },
+  { name: 'stage4 conv1', size: 8, ci: 64, co: 128, k: 3, stride: 2 },
+  { name: 'stage4 conv2', size: 4, ci: 128, co: 128, k: 3, stride: 1 },
+];
+
+function benchConvolutions(images: number, repeats: number): void {
+  const random = new Random(4);
+  const simdOff = (): void => setSimdKernelsDisabled(true);
+  const simdOn = (): void => setSimdKernelsDisabled(false);
+  for (const conv of RESNET_SMALL_CONVS) {
+    const out = Math.ceil(conv.size / conv.stride);
+    const x = tf.tensor4d(Float32Array.from({ length: images * conv.size * conv.size * conv.ci }, () => random.normal()), [images, conv.size, conv.size, conv.ci]);
+    const dy = tf.tensor4d(Float32Array.from({ length: images * out * out * conv.co }, () => random.normal()), [images, out, out, conv.co]);
+    const attrs = { strides: [conv.stride, conv.stride], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [conv.k, conv.k, conv.ci, conv.co] };
+    const filterGradient = (): void => {
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+      dw.dataSync();
+      dw.dispose();
+    };
+    const [xnnpack, simd] = abTimes([simdOff, simdOn], filterGradient, repeats);
+    const gflop = (2 * images * out * out * conv.k * conv.k * conv.ci * conv.co) / 1e9;
+    emit({
+      bench: 'wasm-kernel',
+      kernel: 'Conv2DBackpropFilter',
+      conv: conv.name,
+      shape: { x: x.shape, dy: dy.shape, k: conv.k, stride: conv.stride },
+      ms: { xnnpack_conv: round(xnnpack!), simd: round(simd!), speedup: round(xnnpack! / simd!) },
+      gflop_per_s: { xnnpack_conv: round(gflop / (xnnpack! / 1000), 1), simd: round(gflop / (simd! / 1000), 1) },
+      load_average: loadAverage(),
+    });
+    tf.dispose([x, dy]);
+  }
+}
+
 async function benchStep(images: number, steps: number): Promise<void> {
   const random = new Random(1);
   const count = 256;
@@ -134,4 +177,5 @@ async function benchStep(images: number, steps: number): Promise<void> {
 await initBackend('wasm');
 const images = Number(args.images);
 if (!args.only || args.only === 'bn') benchBatchNorm(images, Number(args.repeats));
+if (!args.only || args.only === 'conv') benchConvolutions(images, Number(args.repeats));
 if (!args.only || args.only === 'step') await benchStep(images, Number(args.steps));

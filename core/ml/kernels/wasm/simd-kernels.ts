@@ -14,6 +14,11 @@ export interface TrainingKernels {
   bn_apply(x: number, y: number, rows: number, channels: number, multiplier: number, shift: number, floor: number): void;
   bn_grad_sums(dy: number, x: number, y: number, rows: number, channels: number, mean: number, relu: number, block: number, out: number): void;
   bn_grad_apply(dy: number, x: number, y: number, dx: number, rows: number, channels: number, mean: number, a: number, e: number, k: number, relu: number): void;
+  conv_filter_grad(
+    x: number, dy: number, dw: number, images: number,
+    H: number, W: number, Ci: number, OH: number, OW: number, Co: number,
+    KH: number, KW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
+  ): void;
 }
 
 // The WebAssembly JS API (the project's lib settings have no DOM types for it).

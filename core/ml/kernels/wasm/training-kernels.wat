@@ -6,7 +6,8 @@
 ;;
 ;; Layouts: activations are rows × C float32, C contiguous (NHWC flattened); per-channel vectors are
 ;; C float32 (or C float64 for the sums). Every function here needs C % 4 == 0 (the JavaScript side
-;; falls back to its scalar loops otherwise). 16-byte alignment is not required.
+;; falls back to its scalar loops otherwise; conv_filter_grad has its own condition). 16-byte
+;; alignment is not required.
 (module
   (import "env" "memory" (memory 0))
 
@@ -160,4 +161,150 @@
           (local.set $cj (i32.add (local.get $cj) (i32.const 16)))
           (br_if $eachVector (i32.lt_u (local.get $cj) (local.get $rowBytes))))
         (br_if $eachRow (i32.lt_u (local.get $at) (local.get $atEnd))))))
+
+  ;; The filter gradient of an NHWC convolution (dilation 1), accumulated into dw [KH, KW, Ci, Co]:
+  ;;   dw[kh, kw, ci, co] += Σ_(b, oh, ow) x[b, oh·sh + kh − pt, ow·sw + kw − pl, ci] · dy[b, oh, ow, co]
+  ;; over `images` images of x [images, H, W, Ci] and dy [images, OH, OW, Co]. Needs Co % 8 == 0.
+  ;; A tile of dw (4 input channels × 8 output channels: 8 f32x4 accumulators in registers) is
+  ;; summed over every output pixel of the images; the caller passes a few images at a time so
+  ;; that their x and dy stay in cache across the KH·KW·Ci/4·Co/8 tiles. For each (kh, kw) only the
+  ;; output columns whose input column lies inside the image are visited (no padding branches).
+  (func (export "conv_filter_grad")
+    (param $x i32) (param $dy i32) (param $dw i32) (param $images i32)
+    (param $H i32) (param $W i32) (param $Ci i32) (param $OH i32) (param $OW i32) (param $Co i32)
+    (param $KH i32) (param $KW i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $coBytes i32) (local $xRow i32) (local $xImage i32) (local $dyRow i32) (local $dyImage i32) (local $xStep i32)
+    (local $kh i32) (local $kw i32) (local $ci i32) (local $co i32) (local $b i32) (local $oh i32) (local $ih i32)
+    (local $owLo i32) (local $owHi i32) (local $n i32) (local $k i32) (local $xColumn i32) (local $dyColumn i32)
+    (local $wp i32) (local $xp i32) (local $dp i32) (local $t i32)
+    (local $d0 v128) (local $d1 v128) (local $s v128) (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128) 
+    (local.set $coBytes (i32.shl (local.get $Co) (i32.const 2)))
+    (local.set $xRow (i32.shl (i32.mul (local.get $W) (local.get $Ci)) (i32.const 2)))
+    (local.set $xImage (i32.mul (local.get $H) (local.get $xRow)))
+    (local.set $dyRow (i32.mul (local.get $OW) (local.get $coBytes)))
+    (local.set $dyImage (i32.mul (local.get $OH) (local.get $dyRow)))
+    (local.set $xStep (i32.shl (i32.mul (local.get $sw) (local.get $Ci)) (i32.const 2)))
+    (block $done
+      (br_if $done (i32.or (i32.eqz (local.get $images)) (i32.eqz (local.get $OH))))
+      (local.set $kh (i32.const 0))
+      (loop $filterRows
+        (local.set $kw (i32.const 0))
+        (loop $filterColumns
+          ;; output columns ow with 0 ≤ ow·sw + kw − pl < W: [owLo, owHi)
+          (local.set $t (i32.sub (local.get $pl) (local.get $kw)))
+          (local.set $owLo (i32.const 0))
+          (if (i32.gt_s (local.get $t) (i32.const 0))
+            (then (local.set $owLo (i32.div_s (i32.sub (i32.add (local.get $t) (local.get $sw)) (i32.const 1)) (local.get $sw)))))
+          (local.set $t (i32.add (local.get $W) (local.get $t)))
+          (local.set $owHi (i32.const 0))
+          (if (i32.gt_s (local.get $t) (i32.const 0))
+            (then (local.set $owHi (i32.div_s (i32.sub (i32.add (local.get $t) (local.get $sw)) (i32.const 1)) (local.get $sw)))))
+          (if (i32.gt_s (local.get $owHi) (local.get $OW)) (then (local.set $owHi (local.get $OW))))
+          (local.set $n (i32.sub (local.get $owHi) (local.get $owLo)))
+          (if (i32.gt_s (local.get $n) (i32.const 0))
+            (then
+              (local.set $xColumn (i32.shl (i32.mul (i32.sub (i32.add (i32.mul (local.get $owLo) (local.get $sw)) (local.get $kw)) (local.get $pl)) (local.get $Ci)) (i32.const 2)))
+              (local.set $dyColumn (i32.mul (local.get $owLo) (local.get $coBytes)))
+              (local.set $ci (i32.const 0))
+              (loop $inputChannels
+                (local.set $co (i32.const 0))
+                (loop $outputChannels
+                  (if (i32.ge_s (i32.sub (local.get $Ci) (local.get $ci)) (i32.const 4))
+                    (then
+          ;; ---- 4 input channel(s) × 8 output channels
+          (local.set $wp (i32.add (local.get $dw) (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $Ci)) (local.get $ci)) (local.get $coBytes)) (i32.shl (local.get $co) (i32.const 2)))))
+          (local.set $a00 (v128.load offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes)))))
+          (local.set $a01 (v128.load offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes)))))
+          (local.set $a10 (v128.load offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 1) (local.get $coBytes)))))
+          (local.set $a11 (v128.load offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 1) (local.get $coBytes)))))
+          (local.set $a20 (v128.load offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 2) (local.get $coBytes)))))
+          (local.set $a21 (v128.load offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 2) (local.get $coBytes)))))
+          (local.set $a30 (v128.load offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 3) (local.get $coBytes)))))
+          (local.set $a31 (v128.load offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 3) (local.get $coBytes)))))
+          (local.set $b (i32.const 0))
+          (loop $images4
+            (local.set $oh (i32.const 0))
+            (loop $outRows4
+              (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh)) (local.get $kh)) (local.get $pt)))
+              (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H)))
+                (then
+                  (local.set $xp (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $xImage)))
+                    (i32.add (i32.mul (local.get $ih) (local.get $xRow)) (i32.add (local.get $xColumn) (i32.shl (local.get $ci) (i32.const 2))))))
+                  (local.set $dp (i32.add (i32.add (local.get $dy) (i32.mul (local.get $b) (local.get $dyImage)))
+                    (i32.add (i32.mul (local.get $oh) (local.get $dyRow)) (i32.add (local.get $dyColumn) (i32.shl (local.get $co) (i32.const 2))))))
+                  (local.set $k (local.get $n))
+                  (loop $pixels4
+                    (local.set $d0 (v128.load (local.get $dp)))
+                    (local.set $d1 (v128.load offset=16 (local.get $dp)))
+                    (local.set $s (v128.load32_splat offset=0 (local.get $xp)))
+                    (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=4 (local.get $xp)))
+                    (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=8 (local.get $xp)))
+                    (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=12 (local.get $xp)))
+                    (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+                    (local.set $dp (i32.add (local.get $dp) (local.get $coBytes)))
+                    (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                    (br_if $pixels4 (local.get $k)))))
+              (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+              (br_if $outRows4 (i32.lt_u (local.get $oh) (local.get $OH))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br_if $images4 (i32.lt_u (local.get $b) (local.get $images))))
+          (v128.store offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes))) (local.get $a00))
+          (v128.store offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes))) (local.get $a01))
+          (v128.store offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 1) (local.get $coBytes))) (local.get $a10))
+          (v128.store offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 1) (local.get $coBytes))) (local.get $a11))
+          (v128.store offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 2) (local.get $coBytes))) (local.get $a20))
+          (v128.store offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 2) (local.get $coBytes))) (local.get $a21))
+          (v128.store offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 3) (local.get $coBytes))) (local.get $a30))
+          (v128.store offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 3) (local.get $coBytes))) (local.get $a31)))
+                    (else
+          ;; ---- 1 input channel(s) × 8 output channels
+          (local.set $wp (i32.add (local.get $dw) (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $Ci)) (local.get $ci)) (local.get $coBytes)) (i32.shl (local.get $co) (i32.const 2)))))
+          (local.set $a00 (v128.load offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes)))))
+          (local.set $a01 (v128.load offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes)))))
+          (local.set $b (i32.const 0))
+          (loop $images1
+            (local.set $oh (i32.const 0))
+            (loop $outRows1
+              (local.set $ih (i32.sub (i32.add (i32.mul (local.get $oh) (local.get $sh)) (local.get $kh)) (local.get $pt)))
+              (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H)))
+                (then
+                  (local.set $xp (i32.add (i32.add (local.get $x) (i32.mul (local.get $b) (local.get $xImage)))
+                    (i32.add (i32.mul (local.get $ih) (local.get $xRow)) (i32.add (local.get $xColumn) (i32.shl (local.get $ci) (i32.const 2))))))
+                  (local.set $dp (i32.add (i32.add (local.get $dy) (i32.mul (local.get $b) (local.get $dyImage)))
+                    (i32.add (i32.mul (local.get $oh) (local.get $dyRow)) (i32.add (local.get $dyColumn) (i32.shl (local.get $co) (i32.const 2))))))
+                  (local.set $k (local.get $n))
+                  (loop $pixels1
+                    (local.set $d0 (v128.load (local.get $dp)))
+                    (local.set $d1 (v128.load offset=16 (local.get $dp)))
+                    (local.set $s (v128.load32_splat offset=0 (local.get $xp)))
+                    (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $xp (i32.add (local.get $xp) (local.get $xStep)))
+                    (local.set $dp (i32.add (local.get $dp) (local.get $coBytes)))
+                    (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                    (br_if $pixels1 (local.get $k)))))
+              (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+              (br_if $outRows1 (i32.lt_u (local.get $oh) (local.get $OH))))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br_if $images1 (i32.lt_u (local.get $b) (local.get $images))))
+          (v128.store offset=0 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes))) (local.get $a00))
+          (v128.store offset=16 (i32.add (local.get $wp) (i32.mul (i32.const 0) (local.get $coBytes))) (local.get $a01))))
+                  (local.set $co (i32.add (local.get $co) (i32.const 8)))
+                  (br_if $outputChannels (i32.lt_u (local.get $co) (local.get $Co))))
+                (if (i32.ge_s (i32.sub (local.get $Ci) (local.get $ci)) (i32.const 4))
+                  (then (local.set $ci (i32.add (local.get $ci) (i32.const 4))))
+                  (else (local.set $ci (i32.add (local.get $ci) (i32.const 1)))))
+                (br_if $inputChannels (i32.lt_u (local.get $ci) (local.get $Ci))))))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+          (br_if $filterColumns (i32.lt_u (local.get $kw) (local.get $KW))))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+        (br_if $filterRows (i32.lt_u (local.get $kh) (local.get $KH))))))
 )

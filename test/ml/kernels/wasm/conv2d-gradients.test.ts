@@ -1,5 +1,6 @@
 // The project's wasm training kernels (Conv2DBackpropFilter, Conv2DBackpropInput) against the cpu
-// backend's reference implementation, over strides, paddings, filter sizes and odd shapes.
+// backend's reference implementation, over strides, paddings, filter sizes and odd shapes; the
+// filter gradient both through its SIMD kernel (Co % 8 == 0) and through XNNPACK (the others).
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../../core/ml/backend.ts';
@@ -28,6 +29,12 @@ CASES.push({ batch: 1, size: [32, 32], inChannels: 16, outChannels: 32, kernel: 
 CASES.push({ batch: 2, size: [12, 12], inChannels: 24, outChannels: 24, kernel: 3, stride: 1, pad: 'same' });
 CASES.push({ batch: 5, size: [7, 5], inChannels: 1, outChannels: 4, kernel: 3, stride: 1, pad: 'valid' });
 CASES.push({ batch: 2, size: [13, 13], inChannels: 6, outChannels: 3, kernel: 7, stride: 2, pad: 'same' });
+// Co % 8 == 0 takes the SIMD filter-gradient kernel: input channels not a multiple of 4 (the stem's
+// 3, 6 = one 4-block + 2 single), several images per call and one image per call (64×64×16).
+CASES.push({ batch: 3, size: [10, 10], inChannels: 3, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
+CASES.push({ batch: 2, size: [9, 7], inChannels: 6, outChannels: 8, kernel: 3, stride: 2, pad: 'valid' });
+CASES.push({ batch: 2, size: [64, 64], inChannels: 16, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
+CASES.push({ batch: 9, size: [6, 6], inChannels: 12, outChannels: 24, kernel: 1, stride: 2, pad: 'same' });
 
 function values(random: Random, n: number): Float32Array {
   const out = new Float32Array(n);
