@@ -7,6 +7,10 @@
  * - binds 127.0.0.1 by default;
  * - a random per-run token (in the printed URL) is required on every request — as `?token=`,
  *   the `x-looktwice-token` header, or the HttpOnly SameSite=Strict cookie set on first load;
+ * - the app lives under a random path of its own (`/s/<random>/`, in the printed URL) and the
+ *   cookie is confined to it and named after the port: browsers send cookies to every port of
+ *   a host, so a cookie on `/` would reach any other local server the user visits, and a
+ *   second `serve` on another port would overwrite it (its first tab then answers 401);
  * - the Host header must name this server (defeats DNS rebinding) and a cross-origin Origin or
  *   Sec-Fetch-Site is refused (defeats CSRF even with the cookie);
  * - API calls must be JSON POSTs (no form posts);
@@ -43,15 +47,20 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** The URL to open, including the token. */
+  /** The URL to open: the app's own path, with the token. */
   url: string;
   origin: string;
+  /** The app's own random path (`/s/<hex>/`), where the page, and only it, gets its cookie. */
+  appPath: string;
   port: number;
   token: string;
   close(): Promise<void>;
 }
 
-const COOKIE_NAME = 'looktwice_token';
+/** The cookie's name on a port: two servers on two ports keep two cookies. */
+function cookieName(port: number): string {
+  return `looktwice_token_${port}`;
+}
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 const METHOD_NAMES = new Set<string>(API_METHODS);
@@ -156,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const api = options.api;
   const sseClients = new Set<http.ServerResponse>();
   let port = options.port ?? 0;
+  const appPath = `/s/${crypto.randomBytes(16).toString('hex')}/`;
   const loopbackOnly = LOOPBACK_HOSTS.has(host);
 
   /** The Host header must be this server: a loopback name (or the bound host) with our port. */
@@ -183,14 +193,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!hostAllowed(request.headers.host)) return sendError(response, 421, 'unknown host');
     if (!originAllowed(request)) return sendError(response, 403, 'cross-origin requests are not allowed');
     const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
+    // Under the app's path every route is the same as at the root; the cookie counts only there
+    // (a browser sends it nowhere else).
+    const inApp = url.pathname.startsWith(appPath);
+    const pathname = inApp ? url.pathname.slice(appPath.length - 1) : url.pathname;
     const queryToken = url.searchParams.get('token') ?? undefined;
     const headerToken = request.headers['x-looktwice-token'];
-    const given = queryToken ?? (typeof headerToken === 'string' ? headerToken : undefined) ?? readCookie(request.headers.cookie, COOKIE_NAME);
+    const cookieToken = inApp ? readCookie(request.headers.cookie, cookieName(port)) : undefined;
+    const given = queryToken ?? (typeof headerToken === 'string' ? headerToken : undefined) ?? cookieToken;
     if (!tokensEqual(given, token)) {
       return send(response, 401, 'Looktwice: open the full address printed by `looktwice serve` (it contains the access token).\n', 'text/plain; charset=utf-8');
     }
-    const cookie = `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    const pathname = url.pathname;
+    const cookie = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=${appPath}`;
 
     if (pathname.startsWith('/api/')) {
       if (pathname === '/api/events') {
@@ -232,6 +246,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const image = await api.imageFile(hash);
       if (!image) return sendError(response, 404, 'no file for that image');
       return sendFile(response, image.path, image.contentType, true);
+    }
+
+    // The page itself only under the app's path, where its relative URLs carry the cookie.
+    if (!inApp) {
+      return send(response, 303, '', 'text/plain; charset=utf-8', { location: appPath, 'set-cookie': cookie });
     }
 
     // Static renderer files; anything else falls back to index.html (client-side routes).
@@ -291,8 +310,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const origin = `http://${urlHost}:${port}`;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}${appPath}?token=${token}`,
     origin,
+    appPath,
     port,
     token,
     close: () =>

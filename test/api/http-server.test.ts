@@ -66,11 +66,13 @@ const json = { 'content-type': 'application/json' };
 
 describe('looktwice serve: access token', () => {
   it('binds to 127.0.0.1 and prints a URL carrying a long random token', () => {
-    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64}$/);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/s\/[0-9a-f]{32}\/\?token=[0-9a-f]{64}$/);
+    expect(server.url).toContain(server.appPath);
   });
 
   it('refuses every kind of request without the token', async () => {
-    for (const target of ['/', '/index.html', '/assets/app.js', `/thumbnails/${imageHash}`, `/images/${imageHash}`, '/api/events']) {
+    const targets = ['/', '/index.html', '/assets/app.js', `/thumbnails/${imageHash}`, `/images/${imageHash}`, '/api/events'];
+    for (const target of [...targets, ...targets.map((t) => `${server.appPath}${t.slice(1)}`)]) {
       const reply = await request(server.port, { path: target });
       expect(reply.status, target).toBe(401);
     }
@@ -86,7 +88,7 @@ describe('looktwice serve: access token', () => {
   });
 
   it('serves the page with the token and sets an HttpOnly SameSite cookie that then works alone', async () => {
-    const page = await request(server.port, { path: `/?token=${server.token}` });
+    const page = await request(server.port, { path: `${server.appPath}?token=${server.token}` });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>Looktwice</title>');
     const cookie = String(page.headers['set-cookie']);
@@ -95,10 +97,27 @@ describe('looktwice serve: access token', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     const pair = cookie.split(';')[0]!;
-    const call = await request(server.port, { method: 'POST', path: '/api/getLibrary', headers: { ...json, cookie: pair }, body: '' });
+    const call = await request(server.port, { method: 'POST', path: `${server.appPath}api/getLibrary`, headers: { ...json, cookie: pair }, body: '' });
     expect(call.status).toBe(200);
     const body = JSON.parse(call.body) as { result: { images: number } };
     expect(body.result.images).toBe(2);
+  });
+
+  it("confines the cookie to this server: named after its port, on the app's own random path only", async () => {
+    // Browsers send a host's cookies to all its ports: a cookie on "/" would reach any other
+    // local server, and a second serve on another port would overwrite it.
+    const page = await request(server.port, { path: `${server.appPath}?token=${server.token}` });
+    const cookie = String(page.headers['set-cookie']);
+    expect(cookie.split(';')[0]).toBe(`looktwice_token_${server.port}=${server.token}`);
+    expect(cookie).toContain(`Path=${server.appPath}`);
+    // Outside the app's path the cookie is no credential.
+    const outside = await request(server.port, { method: 'POST', path: '/api/getLibrary', headers: { ...json, cookie: cookie.split(';')[0]! }, body: '' });
+    expect(outside.status).toBe(401);
+    // The old address form (token at the root) leads to the app's path.
+    const root = await request(server.port, { path: `/?token=${server.token}` });
+    expect(root.status).toBe(303);
+    expect(root.headers.location).toBe(server.appPath);
+    expect(String(root.headers['set-cookie'])).toContain(`Path=${server.appPath}`);
   });
 });
 
@@ -151,7 +170,7 @@ describe('looktwice serve: files by content hash only', () => {
       const reply = await get(target);
       // The URL parser folds dot segments first ("/thumbnails/%2e%2e" is "/"): then the page is served.
       if (reply.status === 200) expect(reply.body, target).toContain('<title>Looktwice</title>');
-      else expect([400, 404], target).toContain(reply.status);
+      else expect([303, 400, 404], target).toContain(reply.status);
       expect(reply.body).not.toContain('do not serve me');
       expect(reply.body).not.toContain('root:');
     }
@@ -171,7 +190,7 @@ describe('looktwice serve: files by content hash only', () => {
 
   it('never serves files outside the renderer folder', async () => {
     for (const target of ['/..%2Fsecret.txt', '/%2e%2e/secret.txt', '/assets/..%2F..%2Fsecret.txt', '/..%5Csecret.txt']) {
-      const reply = await get(target);
+      const reply = await get(`${server.appPath}${target.slice(1)}`);
       expect(reply.body, target).not.toContain('do not serve me');
     }
   });
