@@ -4,7 +4,8 @@
  * step (resnet-small at 32 px, batch 64, two views: 128 images by default):
  *  - the batch-norm kernels (forward, gradient): the wasm SIMD kernels vs the scalar JavaScript loops;
  *  - Conv2DBackpropFilter per convolution: the SIMD kernel vs the XNNPACK convolution route;
- *  - the whole training step: every new kernel on vs every one off.
+ *  - the whole training step: every new kernel on vs every one off (SIMD kernels, the fused ReLU,
+ *    the sharing Identity).
  * Milliseconds are medians over --repeats; each JSON line carries /proc/loadavg.
  *
  *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|conv|step]
@@ -15,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/ml/backend.ts';
 import { batchNormTraining, setBatchNormReluFusion } from '../core/ml/batch-norm.ts';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../core/ml/kernels/batch-norm-training.ts';
+import { useStockWasmKernel } from '../core/ml/kernels/wasm/index.ts';
 import { setSimdKernelsDisabled } from '../core/ml/kernels/wasm/simd-kernels.ts';
 import { Random } from '../core/common/random.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
@@ -141,10 +143,12 @@ async function benchStep(images: number, steps: number): Promise<void> {
     before: () => {
       setSimdKernelsDisabled(true);
       setBatchNormReluFusion(false);
+      useStockWasmKernel('Identity', true);
     },
     after: () => {
       setSimdKernelsDisabled(false);
       setBatchNormReluFusion(true);
+      useStockWasmKernel('Identity', false);
     },
   };
   const times: Record<string, number[]> = { before: [], after: [] };
