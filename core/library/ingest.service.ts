@@ -67,6 +67,8 @@ export interface IngestOptions {
   batchSize?: number;
   /** Longest time results wait before being committed (default 1000 ms). */
   batchIntervalMs?: number;
+  /** Follow symbolic links out of the folders being ingested (default: report them, see scan.ts). */
+  followExternalLinks?: boolean;
 }
 
 type ProcessResult =
@@ -129,7 +131,7 @@ export class IngestService {
     // 1. scan
     let scan;
     try {
-      scan = await scanFolders(folders, { signal: options.signal, onProgress: options.onProgress, exclude: [this.library.dataDir] });
+      scan = await scanFolders(folders, { signal: options.signal, onProgress: options.onProgress, exclude: [this.library.dataDir], followExternalLinks: options.followExternalLinks });
     } catch (error) {
       if (error instanceof CancelledError) {
         report.cancelled = true;

@@ -1,8 +1,13 @@
 /**
  * Walks library folders recursively and lists the image files in them, without reading any
- * file's content. Hidden and system entries are skipped; symbolic links are followed, but a
- * link back to a folder above it (a loop) is reported instead of walked, and a folder reached
- * twice (by a link, a bind mount or overlapping roots) is walked once.
+ * file's content. Hidden and system entries are skipped, and the scan stays inside the library:
+ * - a symbolic link is followed when it points inside the folders being scanned; one that
+ *   leaves them is reported, and followed only with `followExternalLinks`;
+ * - a link back to a folder above it (a loop) is reported instead of walked, and a folder
+ *   reached twice (by a link, a bind mount or overlapping roots) is walked once;
+ * - the excluded folders (the library's own data folder) are never entered, however reached;
+ * - system pseudo-filesystems (/proc, /sys, /dev and their kin) are never entered: /proc alone
+ *   reaches the whole disk again through every process's `root` link.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,6 +47,63 @@ export interface ScanOptions {
   onProgress?: ProgressListener;
   /** Absolute folders never to descend into (e.g. the library's own data folder). */
   exclude?: readonly string[];
+  /** Follow symbolic links that point outside the folders being scanned (default: report them). */
+  followExternalLinks?: boolean;
+}
+
+/**
+ * statfs magic numbers (Linux, `f_type`) of kernel pseudo-filesystems: their files are not
+ * photos, some never end (/proc/kcore) and /proc/<pid>/root leads back to the whole disk.
+ */
+const PSEUDO_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x6165676c, 'pstore'],
+  [0x62656570, 'configfs'],
+  [0xf97cff8c, 'selinuxfs'],
+  [0x65735543, 'fusectl'],
+  [0x19800202, 'mqueue'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x6e736673, 'nsfs'],
+  [0xde5e81e4, 'efivarfs'],
+]);
+/** Mount points of pseudo-filesystems whose type alone does not tell (/dev is a tmpfs on Linux, devfs on macOS). */
+const PSEUDO_MOUNT_POINTS = ['/proc', '/sys', '/dev'];
+
+function isUnder(child: string, folder: string): boolean {
+  return child === folder || child.startsWith(folder.endsWith(path.sep) ? folder : `${folder}${path.sep}`);
+}
+
+/** The pseudo-filesystem a folder (given by its real path) is on, or null; cached per device. */
+async function pseudoFilesystem(realPath: string, dev: number, cache: Map<number, string | null>): Promise<string | null> {
+  if (process.platform !== 'win32') {
+    const mount = PSEUDO_MOUNT_POINTS.find((point) => isUnder(realPath, point));
+    if (mount) return mount.slice(1);
+  }
+  if (cache.has(dev)) return cache.get(dev)!;
+  let kind: string | null = null;
+  try {
+    kind = PSEUDO_FILESYSTEMS.get(Number((await fs.promises.statfs(realPath)).type)) ?? null;
+  } catch {
+    // statfs unsupported here: the known mount points above are the check
+  }
+  cache.set(dev, kind);
+  return kind;
+}
+
+function pseudoReason(kind: string): string {
+  return `a system pseudo-filesystem (${kind}), not photos: not scanned`;
+}
+
+function externalLinkReason(target: string): string {
+  return `a symbolic link to ${target}, outside the added folders: not followed (add that folder, or ingest with --follow-external-links)`;
 }
 
 /** Names skipped besides dot-files: OS and NAS housekeeping folders and files. */
@@ -84,14 +146,29 @@ interface PendingFolder {
 /** Lists every image file under `folders`; never throws for bad entries, only for cancellation. */
 export async function scanFolders(folders: readonly string[], options: ScanOptions = {}): Promise<ScanResult> {
   const exclude = new Set<string>();
+  // The same folders by identity, so that no path (a link to a folder above them, a bind
+  // mount) leads into them: dev:ino of the folder, and parent dev:ino + name for one that does
+  // not exist yet (another process may create it while this scan runs).
+  const excludedIds = new Set<string>();
+  const excludedNames = new Set<string>();
   for (const excluded of options.exclude ?? []) {
-    exclude.add(path.resolve(excluded));
+    const resolved = path.resolve(excluded);
+    exclude.add(resolved);
     try {
       exclude.add(fs.realpathSync(excluded));
+      const stats = fs.statSync(excluded);
+      excludedIds.add(`${stats.dev}:${stats.ino}`);
     } catch {
-      // not created yet: the resolved path is enough
+      // not created yet: its name in its parent identifies it
+    }
+    try {
+      const parent = fs.statSync(path.dirname(resolved));
+      excludedNames.add(`${parent.dev}:${parent.ino}/${path.basename(resolved)}`);
+    } catch {
+      // no parent folder: nothing can lead into it
     }
   }
+  const pseudoByDev = new Map<number, string | null>();
   const roots: string[] = [];
   const rootExists: boolean[] = [];
   const files: ScannedFile[] = [];
@@ -119,10 +196,20 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
       problems.push({ path: resolved, reason: errorCode(error) === 'ENOENT' ? 'folder does not exist' : `cannot open folder: ${describeFsError(error)}` });
       continue;
     }
+    const rootStats = fs.statSync(real);
+    const pseudo = await pseudoFilesystem(real, rootStats.dev, pseudoByDev);
+    if (pseudo) {
+      roots.push(real);
+      rootExists.push(false);
+      problems.push({ path: real, reason: pseudoReason(pseudo) });
+      continue;
+    }
     roots.push(real);
     rootExists.push(true);
     pending.push({ path: real, ancestors: [real], rootIndex });
   }
+  const liveRoots = roots.filter((_, i) => rootExists[i]);
+  const insideRoots = (real: string): boolean => liveRoots.some((root) => isUnder(real, root));
   // Walk roots in the order given (stack pops from the end).
   pending.reverse();
 
@@ -149,7 +236,7 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
       continue;
     }
     const key = `${folderStats.dev}:${folderStats.ino}`;
-    if (visited.has(key)) continue;
+    if (visited.has(key) || excludedIds.has(key)) continue;
     visited.add(key);
 
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -159,6 +246,7 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
       const entryPath = path.join(folder.path, entry.name);
       const looksLikeImage = hasImageExtension(entry.name);
       if (!entry.isDirectory() && !entry.isSymbolicLink() && !looksLikeImage) return;
+      if (excludedNames.has(`${key}/${entry.name}`)) return;
       let stats: fs.Stats;
       try {
         stats = await fs.promises.stat(entryPath); // follows links
@@ -170,24 +258,42 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
         if (entry.isSymbolicLink() || looksLikeImage || entry.isDirectory()) problems.push({ path: entryPath, reason: describeFsError(error) });
         return;
       }
+      if (!stats.isDirectory() && !looksLikeImage) return;
+      let real = entryPath;
+      if (entry.isSymbolicLink()) {
+        try {
+          real = await fs.promises.realpath(entryPath);
+        } catch (error) {
+          problems.push({ path: entryPath, reason: describeFsError(error) });
+          return;
+        }
+        if (stats.isDirectory() && folder.ancestors.includes(real)) {
+          problems.push({ path: entryPath, reason: `symbolic link loop: it points back to ${real}, a folder above it; not followed` });
+          return;
+        }
+        if (stats.isDirectory() && excludedIds.has(`${stats.dev}:${stats.ino}`)) return;
+        const pseudo = await pseudoFilesystem(real, stats.dev, pseudoByDev);
+        if (pseudo) {
+          problems.push({ path: entryPath, reason: pseudoReason(pseudo) });
+          return;
+        }
+        if (!options.followExternalLinks && !insideRoots(real)) {
+          problems.push({ path: entryPath, reason: externalLinkReason(real) });
+          return;
+        }
+      }
       if (stats.isDirectory()) {
-        let real = entryPath;
-        if (entry.isSymbolicLink()) {
-          try {
-            real = await fs.promises.realpath(entryPath);
-          } catch (error) {
-            problems.push({ path: entryPath, reason: describeFsError(error) });
-            return;
-          }
-          if (folder.ancestors.includes(real)) {
-            problems.push({ path: entryPath, reason: `symbolic link loop: it points back to ${real}, a folder above it; not followed` });
+        // A mount point inside a folder (not reached by a link) may be a pseudo-filesystem too.
+        if (!entry.isSymbolicLink() && stats.dev !== folderStats.dev) {
+          const pseudo = await pseudoFilesystem(await fs.promises.realpath(entryPath).catch(() => entryPath), stats.dev, pseudoByDev);
+          if (pseudo) {
+            problems.push({ path: entryPath, reason: pseudoReason(pseudo) });
             return;
           }
         }
         subfolders.push({ path: entryPath, ancestors: [...folder.ancestors, real], rootIndex: folder.rootIndex });
         return;
       }
-      if (!looksLikeImage) return;
       if (!stats.isFile()) {
         problems.push({ path: entryPath, reason: `${kindOf(stats)}, not an image file` });
         return;

@@ -17,9 +17,11 @@ export const INGEST_OPTIONS = {
   concurrency: { type: 'string' },
   'max-megapixels': { type: 'string' },
   'batch-size': { type: 'string' },
+  'follow-external-links': { type: 'boolean' },
 } as const;
 
 const USAGE = `usage: looktwice ingest <folder...> [--db PATH] [--json] [--concurrency N] [--max-megapixels N] [--batch-size N]
+                        [--follow-external-links]
 
 Scans the folders recursively and catalogues every JPEG, PNG, WebP, TIFF, GIF, AVIF and HEIC image:
 content hash, size, dimensions, EXIF, a 256 px thumbnail and perceptual hashes (dHash, pHash).
@@ -32,6 +34,10 @@ files are marked missing. Your photos are only ever read.
   --concurrency N       files processed at once (default: CPU cores + 1)
   --max-megapixels N    refuse images larger than this without decoding them (default 268)
   --batch-size N        files committed per transaction (default 64); a crash redoes at most one batch
+  --follow-external-links
+                        also follow symbolic links that point outside the folders (by default they
+                        are listed as not followed); the library's own data folder and system
+                        pseudo-filesystems (/proc, /sys, /dev) are never scanned
 
 Exit status: 0 when the run completed, even if some files failed; 1 when it could not proceed
 (database not writable, none of the folders exists); 130 when stopped with Ctrl-C.`;
@@ -49,12 +55,13 @@ export function summaryJson(summary: IngestSummary): IngestSummary {
 }
 
 /** Ingest options from the parsed command line. */
-export function ingestOptionsFrom(values: { concurrency?: string; 'max-megapixels'?: string; 'batch-size'?: string }, io: CliIo, bar: ProgressBar): IngestOptions {
+export function ingestOptionsFrom(values: { concurrency?: string; 'max-megapixels'?: string; 'batch-size'?: string; 'follow-external-links'?: boolean }, io: CliIo, bar: ProgressBar): IngestOptions {
   const parsed = optionsOnto(ingestOptionsSchema, values, { concurrency: 'concurrency', 'max-megapixels': 'maxMegapixels', 'batch-size': 'batchSize' });
   const options: IngestOptions = { signal: io.signal, onProgress: bar.update };
   if (parsed.concurrency !== undefined) options.concurrency = parsed.concurrency;
   if (parsed.maxMegapixels !== undefined) options.maxPixels = parsed.maxMegapixels * 1e6;
   if (parsed.batchSize !== undefined) options.batchSize = parsed.batchSize;
+  if (values['follow-external-links']) options.followExternalLinks = true;
   return options;
 }
 
