@@ -396,6 +396,10 @@ export interface ExportResult {
   splits: { train: number; val: number; test: number };
   classes: Record<string, number>;
   out: string;
+  /** Files in `out` the previous export did not write (the user's), left in place by --force. */
+  kept?: string[];
+  /** Where files that could not stay in `out` were kept (nothing is deleted), or null. */
+  keptAside?: string | null;
 }
 
 // ───────────────────────────── pipeline ─────────────────────────────

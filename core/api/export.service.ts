@@ -1,6 +1,6 @@
 /** The export area of the API (previews and the export job) and the pipeline job. */
 import path from 'node:path';
-import { exportDataset, previewExport } from '../app/export.ts';
+import { checkExportTarget, exportDataset, previewExport } from '../app/export.ts';
 import { runPipelineStep, PIPELINE_STEPS, type PipelineContext, type PipelineStep } from '../app/pipeline.ts';
 import { resolveFolder } from '../app/ingest.ts';
 import type { ParamsOut } from '../app/schemas.ts';
@@ -18,12 +18,13 @@ export class ExportArea {
   }
 
   async startExport(params: ParamsOut<'startExport'>): Promise<JobRef> {
+    checkExportTarget(this.context.library, params.out);
     return this.context.jobs.start('export', `Exporting to ${path.basename(path.resolve(params.out))}`, async (job) => {
       const outcome = await exportDataset(this.context.library, params, { signal: job.signal, onProgress: job.onProgress, log: job.log });
       for (const failure of outcome.errors.slice(0, 20)) job.log('warn', `${failure.path}: ${failure.reason}`);
       for (const warning of outcome.warnings) job.log('warn', warning);
       this.context.changed('duplicates');
-      return { exported: outcome.exported, splits: outcome.splits, classes: outcome.classes, out: outcome.out };
+      return { exported: outcome.exported, splits: outcome.splits, classes: outcome.classes, out: outcome.out, kept: outcome.kept, keptAside: outcome.keptAside };
     });
   }
 

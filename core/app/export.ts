@@ -6,6 +6,8 @@
 import path from 'node:path';
 import type { Library } from '../store/db.ts';
 import { planExport, runExport, type ExportOutcome, type ExportPlan, type ExportSettings } from '../export/export.service.ts';
+import { exportTargetProblem } from '../export/target.ts';
+import { invalid } from '../common/errors.ts';
 import { allDuplicateGroups, findDuplicates } from './curation.ts';
 import { needsCompute } from './derived.ts';
 import type { ExportOptionsOut } from './schemas.ts';
@@ -33,8 +35,19 @@ export async function previewExport(library: Library, options: ExportOptionsOut)
   return { ...plan, duplicatesStale: needsCompute(library, 'duplicates') };
 }
 
+/**
+ * Refuses (as an `invalid` error, with the reason) an OUT that is, holds or lies inside a photo
+ * folder of the library, or its data folder — checked before an export job starts, and again by
+ * the export itself.
+ */
+export function checkExportTarget(library: Library, out: string): void {
+  const problem = exportTargetProblem(library.db, path.resolve(out), library.dataDir);
+  if (problem) throw invalid(problem);
+}
+
 /** Writes the export; refreshes the stored duplicate groups first when they are missing or stale. */
 export async function exportDataset(library: Library, options: ExportOptionsOut, hooks: RunHooks = {}): Promise<ExportOutcome> {
+  checkExportTarget(library, options.out);
   if (needsCompute(library, 'duplicates')) {
     hooks.log?.('info', 'The duplicate groups are out of date: searching again so that no copy crosses splits.');
     await findDuplicates(library, {}, hooks);

@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crashPoint } from '../common/crash-point.ts';
+import { fileSha256, pathExists as exists, syncDir } from '../common/durable-files.ts';
 
 export interface MoveResult {
   movedTo: string;
@@ -44,41 +45,6 @@ export function trashLocation(env: NodeJS.ProcessEnv = process.env, platform: No
   if (platform === 'win32') return null;
   const dataHome = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
   return { kind: 'freedesktop', dir: path.join(dataHome, 'Trash') };
-}
-
-function exists(file: string): boolean {
-  try {
-    fs.lstatSync(file);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-function fileSha256(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (let read = fs.readSync(fd, buffer); read > 0; read = fs.readSync(fd, buffer)) hash.update(buffer.subarray(0, read));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-/** fsync of a folder, so a rename in it survives a power cut (not possible on every platform). */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Windows cannot open a folder for fsync; a rename there is durable on its own.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 /**

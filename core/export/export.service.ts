@@ -6,23 +6,32 @@
  * Guarantees:
  *   - leak-free, stratified splits: near-duplicate groups stay inside one split (split.ts);
  *   - `dedup`: only each group's keeper is exported;
- *   - atomic: everything is written to `<OUT>.looktwice-partial-*` next to OUT and renamed into
- *     place at the end, so a crash never leaves a half-written dataset at OUT (a leftover partial
- *     folder is clearly named and removed by the next export to the same OUT);
- *   - a non-empty OUT is refused unless `force`; a replaced folder that is not a Looktwice export
- *     is kept aside (renamed), never deleted;
+ *   - atomic: everything is written to `<OUT>.looktwice-partial-*` next to OUT and swapped into
+ *     place at the end (swap.ts, journaled in the database), so a crash never leaves a
+ *     half-written dataset at OUT, and the next export finishes or cleans up what a crash left;
+ *   - a non-empty OUT is refused unless `force`; `force` replaces only the files the previous
+ *     export of this library wrote (its manifest lists each with size and SHA-256): the user's
+ *     files in OUT stay and are reported, and a folder that is not this library's export is kept
+ *     aside (renamed), never deleted;
+ *   - never into a photo folder of the library or its data folder (target.ts), even with `force`;
  *   - the user's photos are only read; name collisions are resolved without losing an image;
- *   - a manifest records the settings, counts per class and split, and the model runs used.
+ *   - a manifest records the settings, counts per class and split, the model runs used, and
+ *     every file written.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { CancelledError, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { crashPoint, JOURNAL_OWNER } from '../common/crash-point.ts';
+import { fileSha256 } from '../common/durable-files.ts';
 import type { Db } from '../store/db.ts';
+import { JournalRepository } from '../store/journal.repository.ts';
 import { LabelsRepository, type LabelSource } from '../store/labels.repository.ts';
 import { findDuplicateGroups } from '../curate/duplicates.ts';
 import { FileNameAllocator, safeFileName } from './file-names.ts';
 import { assignSplits, mergeOverlappingGroups, SPLITS, type SplitName } from './split.ts';
+import { continueSwap, PARTIAL_MARK, planSwap, recoverExports, REPLACED_MARK, rollBackSwap, type WrittenFile } from './swap.ts';
+import { exportTargetProblem } from './target.ts';
 
 export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl';
 export type ExportMode = 'copy' | 'hardlink' | 'symlink';
@@ -95,10 +104,11 @@ export interface ExportOutcome {
   /** Files that could not be exported, with the reason (the rest were). */
   errors: Array<{ path: string; reason: string }>;
   warnings: string[];
+  /** Files in OUT that the previous export did not write (the user's), left in place. */
+  kept: string[];
+  /** The folder next to OUT keeping what could not stay in OUT (a folder that was not this library's export), or null. */
+  keptAside: string | null;
 }
-
-const PARTIAL_MARK = '.looktwice-partial-';
-const REPLACED_MARK = '.looktwice-replaced-';
 
 function emptyCounts(): SplitCounts {
   return { train: 0, val: 0, test: 0 };
@@ -192,22 +202,13 @@ function isNonEmptyFolder(folder: string): boolean {
   }
 }
 
-function isLooktwiceExport(folder: string): boolean {
-  try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as { tool?: string };
-    return manifest.tool === 'looktwice';
-  } catch {
-    return false;
-  }
-}
-
-/** Removes partial folders a crashed export to the same OUT left behind. */
-function removeStalePartials(out: string): string[] {
+/** Removes partial folders a crashed export to the same OUT left behind (not one a live export is writing). */
+function removeStalePartials(out: string, live: ReadonlySet<string>): string[] {
   const parent = path.dirname(out);
   const prefix = path.basename(out) + PARTIAL_MARK;
   const removed: string[] = [];
   for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
-    if (!name.startsWith(prefix)) continue;
+    if (!name.startsWith(prefix) || live.has(path.join(parent, name))) continue;
     fs.rmSync(path.join(parent, name), { recursive: true, force: true });
     removed.push(path.join(parent, name));
   }
@@ -237,21 +238,34 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
   const resizePx = settings.resizePx ?? null;
   if (resizePx !== null && mode !== 'copy') throw new Error(`--resize writes new image files, so it needs --mode copy (not ${mode})`);
   if (resizePx !== null && !(Number.isInteger(resizePx) && resizePx > 0)) throw new Error(`--resize must be a positive number of pixels, got ${resizePx}`);
-  const outExists = fs.existsSync(out);
+  const problem = exportTargetProblem(db, out, settings.dataDir);
+  if (problem) throw new Error(problem);
+  const journal = new JournalRepository(db);
+  // First finish what a crashed export left (it may be this very OUT, gone mid-swap).
+  const warnings: string[] = recoverExports(db);
   if (isNonEmptyFolder(out) && !settings.force) {
     throw new Error(`${out} is not empty; choose an empty or new folder, or pass --force to replace it`);
   }
   const plan = await planExport(db, settings);
   throwIfCancelled(settings.signal);
 
-  const warnings: string[] = [];
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  for (const stale of removeStalePartials(out)) warnings.push(`removed ${stale}, left by an export that did not finish`);
+  const live = new Set(journal.openExports().map((entry) => entry.partial));
+  for (const stale of removeStalePartials(out, live)) warnings.push(`removed ${stale}, left by an export that did not finish`);
   const temp = path.join(path.dirname(out), `${path.basename(out)}${PARTIAL_MARK}${process.pid}-${Date.now()}`);
   fs.mkdirSync(temp);
+  const entryId = journal.addExport({ owner: JOURNAL_OWNER, out, partial: temp });
+  let swapStarted = false;
 
   const errors: Array<{ path: string; reason: string }> = [];
   const written: Array<PlannedImage & { relativePath: string }> = [];
+  /** Every file written, for the manifest: a later --force replaces exactly these. */
+  const files: WrittenFile[] = [];
+  const listWritten = (relativePath: string): void => {
+    const file = path.join(temp, relativePath);
+    const posix = relativePath.split(path.sep).join('/');
+    files.push(fs.lstatSync(file).isSymbolicLink() ? { path: posix, symlink: fs.readlinkSync(file) } : { path: posix, size: fs.statSync(file).size, sha256: fileSha256(file) });
+  };
   const names = new FileNameAllocator();
   // Class names become folder names: make each safe and unique even on case-insensitive disks
   // ("Cat" and "cat" must not share a folder on macOS/Windows).
@@ -299,6 +313,7 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
           fs.copyFileSync(image.sourcePath, target, fs.constants.COPYFILE_EXCL);
         }
         written.push({ ...image, relativePath });
+        listWritten(relativePath);
       } catch (error) {
         if (error instanceof CancelledError) throw error;
         errors.push({ path: image.sourcePath, reason: (error as Error).message });
@@ -343,12 +358,14 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       const header = ['path', 'class', 'split', 'source', 'confidence', 'content_hash', 'original_path'];
       const lines = [header.join(','), ...written.map((image) => Object.values(rowOf(image)).map(csvField).join(','))];
       fs.writeFileSync(path.join(temp, 'labels.csv'), lines.join('\n') + '\n');
+      listWritten('labels.csv');
     } else if (settings.format === 'jsonl') {
       fs.writeFileSync(path.join(temp, 'labels.jsonl'), written.map((image) => JSON.stringify(rowOf(image))).join('\n') + (written.length ? '\n' : ''));
+      listWritten('labels.jsonl');
     }
     const manifest = {
       tool: 'looktwice',
-      manifest_version: 1,
+      manifest_version: 2,
       created_at: new Date().toISOString(),
       format: settings.format,
       layout: settings.format === 'imagefolder' ? '<split>/<class>/<file>' : `images/<class>/<file> + labels.${settings.format}`,
@@ -372,27 +389,37 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       skipped: plan.skipped,
       errors,
       warnings,
+      // Every file this export wrote (manifest.json aside), so a later --force replaces only these.
+      files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     };
-    fs.writeFileSync(path.join(temp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    const manifestPath = path.join(temp, 'manifest.json');
+    fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    const manifestFd = fs.openSync(manifestPath, 'r');
+    fs.fsyncSync(manifestFd);
+    fs.closeSync(manifestFd);
     throwIfCancelled(settings.signal);
 
-    // Swap into place: OUT (if any) is moved aside first, so at no moment is OUT half-written.
-    let replaced: string | null = null;
-    if (outExists) {
-      if (fs.readdirSync(out).length === 0) fs.rmdirSync(out);
-      else {
-        replaced = path.join(path.dirname(out), `${path.basename(out)}${REPLACED_MARK}${Date.now()}`);
-        fs.renameSync(out, replaced);
-      }
-    }
-    fs.renameSync(temp, out);
-    if (replaced) {
-      if (isLooktwiceExport(replaced)) fs.rmSync(replaced, { recursive: true, force: true });
-      else warnings.push(`${out} held files that were not a Looktwice export; they were kept in ${replaced}`);
-    }
-    return { exported: written.length, splits, classes, out, manifestPath: path.join(out, 'manifest.json'), errors, warnings };
+    // Swap into place (swap.ts): the plan is committed to the journal before the first rename,
+    // so a crash at any point is finished by the next export.
+    const swapPlan = planSwap(db, out);
+    const replaced = swapPlan.kind === 'export' || swapPlan.kind === 'foreign' ? path.join(path.dirname(out), `${path.basename(out)}${REPLACED_MARK}${Date.now()}`) : null;
+    journal.planExportSwap(entryId, replaced, JSON.stringify(swapPlan), fileSha256(manifestPath));
+    swapStarted = true;
+    crashPoint('export-after-journal');
+    const entry = journal.openExports().find((open) => open.id === entryId)!;
+    const swapped = continueSwap(db, entry);
+    warnings.push(...swapped.warnings);
+    return {
+      exported: written.length, splits, classes, out, manifestPath: path.join(out, 'manifest.json'), errors, warnings,
+      kept: swapped.kept, keptAside: swapped.keptAside,
+    };
   } catch (error) {
-    fs.rmSync(temp, { recursive: true, force: true });
+    const entry = journal.openExports().find((open) => open.id === entryId);
+    if (!swapStarted || entry?.state === 'swapping') {
+      // Not in place yet: the old folder stays (or comes back), the new export goes.
+      if (entry) rollBackSwap(db, entry, (error as Error).message);
+      else fs.rmSync(temp, { recursive: true, force: true });
+    }
     throw error;
   }
 }

@@ -72,7 +72,7 @@ describe('label, classes, probe, suggest, accept, export commands', () => {
     const exported = await cli(['export', '--out', out, '--format', 'imagefolder', '--split', '0.6,0.2,0.2', '--json', ...db]);
     expect(exported.code).toBe(0);
     const result = JSON.parse(exported.stdout);
-    expect(Object.keys(result)).toEqual(['exported', 'splits', 'classes', 'out']);
+    expect(Object.keys(result)).toEqual(['exported', 'splits', 'classes', 'out', 'kept', 'keptAside']);
     expect(result.out).toBe(out);
     expect(result.splits.train + result.splits.val + result.splits.test).toBe(result.exported);
     expect(Object.keys(result.classes).sort()).toEqual(['bird', 'cat', 'dog']);

@@ -1,7 +1,7 @@
 /**
  * `looktwice export --out DIR --format imagefolder|csv|jsonl …` — write the labeled images as a
  * dataset with stratified, leak-free splits. --json: exactly
- * {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs"}.
+ * {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs","kept":[…],"keptAside":null|"/abs"}.
  */
 import { parseSplitFractions } from '../../export/split.ts';
 import { exportDataset } from '../../app/export.ts';
@@ -31,14 +31,19 @@ no copy of a test image is trained on. Your photos are only read.
   --dedup                export only the keeper of each duplicate group
   --mode M               copy (default), hardlink (no extra space, same disk), or symlink
   --resize PX            shrink so the longest side is at most PX (re-encodes; needs --mode copy)
-  --force                replace a non-empty DIR (a previous export is deleted; anything else is
-                         moved aside to DIR.looktwice-replaced-<time>, never deleted)
+  --force                replace a non-empty DIR: only the files the previous export of this library
+                         wrote are replaced (its manifest lists them); files you added there stay and
+                         are listed; a folder that is not this library's export is moved aside to
+                         DIR.looktwice-replaced-<time>, never deleted. A photo folder of the library
+                         (or one inside or holding it) is refused, even with --force
   --db PATH              library database (default: library.db in the per-user app data folder)
   --json                 one JSON document:
-                         {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs"}
+                         {"exported":N,"splits":{"train":N,"val":N,"test":N},"classes":{…},"out":"/abs",
+                          "kept":["/abs/file kept in DIR",…],"keptAside":null|"/abs/folder"}
 
-The dataset is written to DIR.looktwice-partial-* and renamed into place at the end: after a
-crash DIR is untouched (the next export removes the partial folder). DIR/manifest.json records
+The dataset is written to DIR.looktwice-partial-* and swapped into place at the end: after a
+crash DIR is the old export or the new one once the next export has run (it finishes or
+cleans up whatever the crash left). DIR/manifest.json records
 the settings, counts per class and split, skipped images and the model runs used.
 Exit status: 0 when the export was written (files that could not be read are listed);
 1 when it could not be written (DIR not empty, nothing labeled, …); 130 when stopped with Ctrl-C.`;
@@ -89,12 +94,14 @@ export const exportCommand: Command = {
       for (const warning of result.warnings) io.stderr.write(`warning: ${warning}\n`);
       for (const error of result.errors) io.stderr.write(`could not export ${error.path}: ${error.reason}\n`);
       if (values.json) {
-        io.stdout.write(`${JSON.stringify({ exported: result.exported, splits: result.splits, classes: result.classes, out: result.out })}\n`);
+        io.stdout.write(`${JSON.stringify({ exported: result.exported, splits: result.splits, classes: result.classes, out: result.out, kept: result.kept, keptAside: result.keptAside })}\n`);
       } else {
         io.stdout.write(
           `exported ${result.exported} image(s) to ${result.out}: train ${result.splits.train} · val ${result.splits.val} · test ${result.splits.test}\n` +
           Object.entries(result.classes).map(([name, n]) => `  ${name}: ${n}`).join('\n') + '\n',
         );
+        if (result.kept.length > 0) io.stdout.write(`kept ${result.kept.length} file(s) of yours in ${result.out}:\n${result.kept.map((file) => `  ${file}`).join('\n')}\n`);
+        if (result.keptAside) io.stdout.write(`kept in ${result.keptAside}: files that could not stay in ${result.out} (nothing was deleted)\n`);
       }
       return 0;
     } catch (error) {
