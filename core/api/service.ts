@@ -8,6 +8,7 @@
 import { openLibrary, type Library } from '../store/db.ts';
 import { parseParams, type ParamsMethod, type ParamsOut } from '../app/schemas.ts';
 import { imageFile, thumbnailFile } from '../app/library.ts';
+import { recoverInterruptedWork } from '../app/curation.ts';
 // TensorFlow.js loads only when training or embedding is first asked for (see ml-loader.ts).
 import { loadMl } from './ml-loader.ts';
 import type { ApiParams, ApiResult, JobInfo, LooktwiceApi } from './contract.ts';
@@ -42,7 +43,9 @@ export class LooktwiceService implements LooktwiceApi {
 
   /** Opens (creating if needed) the library at dbPath and serves it. */
   static open(dbPath: string): LooktwiceService {
-    return new LooktwiceService(openLibrary(dbPath));
+    const library = openLibrary(dbPath);
+    recoverInterruptedWork(library); // a crash's half-done moves are settled before anything reads the library
+    return new LooktwiceService(library);
   }
 
   /** Stops running jobs (training checkpoints) and closes the database. */

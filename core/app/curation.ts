@@ -10,7 +10,8 @@ import { DuplicateGroupsRepository, type StoredDuplicateGroup } from '../store/d
 import { FlagsRepository } from '../store/flags.repository.ts';
 import { CurateRepository } from '../store/curate.repository.ts';
 import { findDuplicateGroups } from '../curate/duplicates.ts';
-import { applyRemovals, keepAll, undoLastApply, type ApplyOptions, type ApplyResult, type UndoResult } from '../curate/dedup.service.ts';
+import { applyRemovals, keepAll, recoverRemovals, undoLastApply, type ApplyOptions, type ApplyResult, type RecoveryReport, type UndoResult } from '../curate/dedup.service.ts';
+import { recoverExports } from '../export/swap.ts';
 import { computeFlags as flagImages, type ImageFlags } from '../curate/flags.service.ts';
 import { clusterLibrary, type ClusteringResult } from '../curate/clusters.service.ts';
 import { computeMap as mapLibrary, type MapResult } from '../curate/map.service.ts';
@@ -111,6 +112,28 @@ export function undoRemoval(library: Library, actionId?: number): UndoResult {
     throw invalid(actionId === undefined ? 'There is no removal left to undo.' : `Removal #${actionId} does not exist or was already undone.`);
   }
   return result;
+}
+
+/**
+ * Finishes or rolls back what a crash interrupted — moves of a removal or an undo, an export
+ * being swapped into place — from their journals; the app runs it when it opens a library (apply,
+ * undo and export run it themselves too). A failure is reported, never thrown: opening goes on.
+ */
+export function recoverInterruptedWork(library: Library): { removals: RecoveryReport | null; exports: string[]; problems: string[] } {
+  const problems: string[] = [];
+  let removals: RecoveryReport | null = null;
+  let exports: string[] = [];
+  try {
+    removals = recoverRemovals(library.db);
+  } catch (error) {
+    problems.push(`could not finish an interrupted removal: ${(error as Error).message}`);
+  }
+  try {
+    exports = recoverExports(library.db);
+  } catch (error) {
+    problems.push(`could not finish an interrupted export: ${(error as Error).message}`);
+  }
+  return { removals, exports, problems };
 }
 
 // ───────────── quality flags ─────────────

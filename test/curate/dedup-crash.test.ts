@@ -19,6 +19,7 @@ import { ingestFolder, tempLibrary, writeImage, type TempLibrary } from '../help
 import { openLibrary, type Library } from '../../core/store/db.ts';
 import { findDuplicateGroups } from '../../core/curate/duplicates.ts';
 import { applyRemovals, undoLastApply } from '../../core/curate/dedup.service.ts';
+import { LooktwiceService } from '../../core/api/service.ts';
 
 /** A folder on another file system than the temp libraries, or null when there is none. */
 function otherDeviceDir(): string | null {
@@ -151,6 +152,20 @@ describe('a kill during apply strands nothing', () => {
       expect(facts(photos)).toEqual(before);
     });
   }
+});
+
+describe('the app settles interrupted moves when it opens the library', () => {
+  it('killed right after a move: opening the library (the app, serve) records it, before any apply or undo', async () => {
+    const { photos, quarantine } = await makeLibrary();
+    runChild('apply', quarantine, 'removal-after-move:2');
+    const service = LooktwiceService.open(temp!.dbPath);
+    try {
+      expectNothingStranded(service.library.db, photos, quarantine);
+      expect(service.library.db.prepare("SELECT count(*) FROM files WHERE status = 'removed'").pluck().get()).toBe(2);
+    } finally {
+      await service.close();
+    }
+  });
 });
 
 describe('a kill during undo blocks no undo', () => {
