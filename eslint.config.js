@@ -18,9 +18,10 @@ export const CORE_LAYERS = {
   curate: ['library', 'store', 'common'],
   label: ['store', 'common'],
   export: ['curate', 'label', 'store', 'common'],
-  app: ['library', 'ml', 'curate', 'label', 'export', 'store', 'common'],
-  api: ['app', 'library', 'ml', 'curate', 'label', 'export', 'store', 'common'],
-  cli: ['api', 'app', 'library', 'ml', 'curate', 'label', 'export', 'store', 'common'],
+  interop: ['ml', 'library', 'store', 'common'],
+  app: ['library', 'ml', 'curate', 'label', 'export', 'interop', 'store', 'common'],
+  api: ['app', 'library', 'ml', 'curate', 'label', 'export', 'interop', 'store', 'common'],
+  cli: ['api', 'app', 'library', 'ml', 'curate', 'label', 'export', 'interop', 'store', 'common'],
 };
 
 const coreNeverImports = {

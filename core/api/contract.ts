@@ -413,6 +413,84 @@ export interface PipelineResult {
   steps: Array<{ step: PipelineStep; status: 'done' | 'skipped' | 'failed'; summary: string }>;
 }
 
+// ───────────────────────────── interop (core/app/interop.ts) ─────────────────────────────
+
+/** An encoder written as torchvision-layout safetensors, with what was written beside it. */
+export interface ModelExportInfo {
+  run: number;
+  weights: string;
+  card: string;
+  readme: string;
+  pytorchModule: string;
+  arch: string;
+  inputSize: number;
+  dim: number;
+  tensors: number;
+}
+
+/** An encoder imported as a run. */
+export interface ModelImportInfo {
+  run: number;
+  arch: string;
+  widths: number[];
+  blocks: number[];
+  stem: 'cifar' | 'imagenet';
+  sizePx: number;
+  padding: 'same' | 'symmetric';
+  normalisation: { mean: number[]; std: number[] };
+  dim: number;
+  ignored: string[];
+  fromLooktwice: boolean;
+}
+
+/** Embeddings written to disk. */
+export interface EmbeddingsExportInfo {
+  run: number;
+  format: 'parquet' | 'npy';
+  rows: number;
+  dim: number;
+  files: string[];
+}
+
+/** A row of an imported file that matched no image (or could not be read). */
+export interface UnmatchedRow {
+  /** 1-based row (or the file, for a folder tree). */
+  row: number | string;
+  key: string;
+  reason: string;
+}
+
+/** Embeddings imported (or, with dryRun, what would be). */
+export interface EmbeddingsImportInfo {
+  dryRun: boolean;
+  /** The new run holding them (null on a dry run or when nothing matched). */
+  run: number | null;
+  rows: number;
+  matched: number;
+  dim: number;
+  unmatchedCount: number;
+  /** The first unmatched rows. */
+  unmatched: UnmatchedRow[];
+}
+
+/** Labels imported (or, with dryRun, what would be). */
+export interface LabelsImportInfo {
+  dryRun: boolean;
+  kind: 'folder' | 'csv' | 'jsonl';
+  rows: number;
+  matched: number;
+  /** Images given a label (new or changed). */
+  labeled: number;
+  /** Images that already had that label. */
+  unchanged: number;
+  /** Images you had labeled differently (kept unless replace). */
+  conflicts: number;
+  classesCreated: string[];
+  perClass: Record<string, number>;
+  unmatchedCount: number;
+  unmatched: UnmatchedRow[];
+}
+
 // ───────────────────────────── the API ─────────────────────────────
 
 /**
@@ -491,6 +569,17 @@ export interface LooktwiceApi {
   listJobs(): Promise<JobInfo[]>;
   getJob(params: P<'getJob'>): Promise<JobInfo>;
   cancelJob(params: P<'cancelJob'>): Promise<void>;
+
+  // interop: the encoder, embeddings and labels in and out
+  /** Writes a run's encoder as torchvision-layout safetensors + card + README + PyTorch module. */
+  exportModel(params: P<'exportModel'>): Promise<ModelExportInfo>;
+  /** Makes a torchvision-layout ResNet checkpoint a completed run. */
+  importModel(params: P<'importModel'>): Promise<ModelImportInfo>;
+  exportEmbeddings(params: P<'exportEmbeddings'>): Promise<EmbeddingsExportInfo>;
+  /** Embeddings computed elsewhere, matched by content hash, as a new run. */
+  importEmbeddings(params: P<'importEmbeddings'>): Promise<EmbeddingsImportInfo>;
+  /** Labels from a folder tree <class>/<file> (matched by content) or a CSV/JSONL of path,label. */
+  importLabels(params: P<'importLabels'>): Promise<LabelsImportInfo>;
 }
 
 export type ApiMethodName = keyof LooktwiceApi;
@@ -506,6 +595,7 @@ export const API_METHODS = [
   'suggestImages', 'countPredictions', 'acceptPredictions',
   'previewExport', 'startExport',
   'startPipeline', 'listJobs', 'getJob', 'cancelJob',
+  'exportModel', 'importModel', 'exportEmbeddings', 'importEmbeddings', 'importLabels',
 ] as const satisfies readonly ApiMethodName[];
 
 // Compile-time check that API_METHODS lists every method (a missing name fails type-check here).

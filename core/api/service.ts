@@ -21,6 +21,7 @@ import { TrainingArea } from './training.service.ts';
 import { CurationArea } from './curation.service.ts';
 import { LabelsArea } from './labels.service.ts';
 import { ExportArea } from './export.service.ts';
+import { InteropArea } from './interop.service.ts';
 
 export class LooktwiceService implements LooktwiceApi {
   readonly events = new EventHub();
@@ -31,6 +32,7 @@ export class LooktwiceService implements LooktwiceApi {
   private readonly curationArea: CurationArea;
   private readonly labelsArea: LabelsArea;
   private readonly exportArea: ExportArea;
+  private readonly interopArea: InteropArea;
 
   constructor(readonly library: Library) {
     this.context = new ServiceContext(library, this.jobs, this.events, loadMl);
@@ -39,6 +41,7 @@ export class LooktwiceService implements LooktwiceApi {
     this.trainingArea = new TrainingArea(this.context);
     this.labelsArea = new LabelsArea(this.context);
     this.exportArea = new ExportArea(this.context, this.trainingArea);
+    this.interopArea = new InteropArea(this.context);
   }
 
   /** Opens (creating if needed) the library at dbPath and serves it. */
@@ -130,4 +133,11 @@ export class LooktwiceService implements LooktwiceApi {
   listJobs = (p?: ApiParams<'listJobs'>) => this.call('listJobs', p, async (): Promise<JobInfo[]> => this.jobs.list());
   getJob = (p: ApiParams<'getJob'>) => this.call('getJob', p, async (v) => this.jobs.get(v.jobId));
   cancelJob = (p: ApiParams<'cancelJob'>) => this.call('cancelJob', p, async (v) => this.jobs.cancel(v.jobId));
+
+  // ───────────── interop: the encoder, embeddings and labels in and out ─────────────
+  exportModel = (p: ApiParams<'exportModel'>) => this.call('exportModel', p, (v) => this.interopArea.exportModel(v));
+  importModel = (p: ApiParams<'importModel'>) => this.call('importModel', p, (v) => this.interopArea.importModel(v));
+  exportEmbeddings = (p: ApiParams<'exportEmbeddings'>) => this.call('exportEmbeddings', p, (v) => this.interopArea.exportEmbeddings(v));
+  importEmbeddings = (p: ApiParams<'importEmbeddings'>) => this.call('importEmbeddings', p, (v) => this.interopArea.importEmbeddings(v));
+  importLabels = (p: ApiParams<'importLabels'>) => this.call('importLabels', p, (v) => this.interopArea.importLabels(v));
 }

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { InvalidParamsError } from '../common/errors.ts';
 import { FLAG_KINDS } from '../common/flag-kinds.ts';
 import { BACKEND_CHOICES, OPTIMIZERS, RESNET_ARCHS } from '../ml/choices.ts';
+import { MAX_CLASS_NAME_LENGTH } from '../label/labels.service.ts';
 
 // ───────────── building blocks (each carries its own message) ─────────────
 
@@ -160,11 +161,66 @@ export const pipelineOptionsSchema = z.object({
   train: trainOptionsSchema.optional(),
 });
 
+// ───────────── interop: the encoder, embeddings and labels in and out (core/app/interop.ts) ─────────────
+
+/** `model export`: a run's encoder as torchvision-layout safetensors. */
+export const modelExportOptionsSchema = z.object({
+  /** Default: the newest completed or stopped run. */
+  runId: wholeNumber(1).optional(),
+  /** The weights file, <name>.safetensors; the card, README and PyTorch module go beside it. */
+  out: text(),
+  force: yesNo.optional(),
+});
+
+/** `model import`: a torchvision-layout ResNet checkpoint becomes a run. */
+export const modelImportOptionsSchema = z.object({
+  file: text(),
+  /** auto: from the tensors' shapes; otherwise the file must be that architecture. */
+  arch: oneOf(['auto', ...RESNET_ARCHS] as const).default('auto'),
+  /** The input side the encoder embeds at (default: the card's, else 32 for a CIFAR stem and 224 for an ImageNet one). */
+  sizePx: wholeNumber(8, 512)
+    .refine((value) => value % 8 === 0, { error: 'must be a multiple of 8 between 8 and 512' })
+    .optional(),
+  /** auto: the card's, else ImageNet's mean/std (torchvision, Lightly). */
+  normalisation: oneOf(['auto', 'imagenet', 'looktwice'] as const).default('auto'),
+});
+
+export const EMBEDDING_FORMATS = ['parquet', 'npy'] as const;
+
+/** `embeddings export`: id, path, content_hash, split, label, embedding of one run. */
+export const embeddingsExportOptionsSchema = z.object({
+  /** parquet: one file; npy: <out> (.npy, float32 [N, D]) + <out minus .npy>.csv (one row per vector). */
+  out: text(),
+  format: oneOf(EMBEDDING_FORMATS).default('parquet'),
+  /** Default: the newest run with embeddings. */
+  runId: wholeNumber(1).optional(),
+  force: yesNo.optional(),
+});
+
+/** `embeddings import`: vectors computed elsewhere, matched to the library's images by content hash. */
+export const embeddingsImportOptionsSchema = z.object({
+  /** A .parquet file (content_hash + embedding columns), or a .npy beside a .csv with content_hash (or path) per row. */
+  file: text(),
+  /** The CSV of a .npy (default: the .npy's name with .csv). */
+  rows: text().optional(),
+  /** Shown in the run list (default: the file name). */
+  name: text(200).optional(),
+  dryRun: yesNo.default(false),
+});
+
+/** `labels-import`: labels from a folder tree <class>/<file> or a CSV/JSONL of path,label. */
+export const labelsImportOptionsSchema = z.object({
+  source: text(),
+  dryRun: yesNo.default(false),
+  /** Replace a different label you gave before (default: keep it and report the conflict). */
+  replace: yesNo.default(false),
+});
+
 // ───────────── every method's parameters ─────────────
 
 const none = z.object({});
 const id = wholeNumber();
-const className = text(200);
+const className = text(MAX_CLASS_NAME_LENGTH);
 
 /** The parameter schema of every API method (methods without parameters take an empty object). */
 export const PARAMS = {
@@ -225,6 +281,12 @@ export const PARAMS = {
   listJobs: none,
   getJob: z.object({ jobId: text(100) }),
   cancelJob: z.object({ jobId: text(100) }),
+
+  exportModel: modelExportOptionsSchema,
+  importModel: modelImportOptionsSchema,
+  exportEmbeddings: embeddingsExportOptionsSchema,
+  importEmbeddings: embeddingsImportOptionsSchema,
+  importLabels: labelsImportOptionsSchema,
 } as const;
 
 export type ParamsMethod = keyof typeof PARAMS;

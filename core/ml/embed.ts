@@ -28,7 +28,10 @@ export function embedBatch(encoder: ResNet, images: TrainingImages, first: numbe
   const pixelsPerImage = images.sizePx * images.sizePx * images.channels;
   return tf.tidy(() => {
     const pixels = images.pixels.subarray(first * pixelsPerImage, (first + count) * pixelsPerImage);
-    const x = tf.sub(tf.div(tf.tensor4d(Float32Array.from(pixels), [count, images.sizePx, images.sizePx, images.channels]), 255), 0.5) as tf.Tensor4D;
+    const unit = tf.div(tf.tensor4d(Float32Array.from(pixels), [count, images.sizePx, images.sizePx, images.channels]), 255);
+    // An imported encoder expects its own normalisation (e.g. ImageNet's mean/std), per channel.
+    const norm = encoder.config.normalisation;
+    const x = (norm ? tf.div(tf.sub(unit, tf.tensor1d(norm.mean)), tf.tensor1d(norm.std)) : tf.sub(unit, 0.5)) as tf.Tensor4D;
     const h = encoder.forward(x, false); // [count, D]
     return normalise ? l2Normalise(h) : h;
   });

@@ -25,15 +25,29 @@ export interface ResNetConfig {
   inputChannels: number;
   /** 3×3 stride-1 stem without max-pool (for ≤ 64 px inputs). */
   cifarStem: boolean;
+  /**
+   * How convolutions and the stem's max-pool pad: 'same' is TensorFlow's (what Looktwice trains
+   * with: a stride-2 layer on an even size pads only bottom/right), 'symmetric' is PyTorch's
+   * (k//2 on every side), for encoders imported from torchvision (core/interop). Default 'same'.
+   */
+  padding?: 'same' | 'symmetric';
+  /**
+   * Per-channel pixel normalisation the encoder expects, in [0, 1] units: x = (p/255 − mean)/std
+   * (embed.ts). Absent: Looktwice's own, p/255 − 0.5.
+   */
+  normalisation?: { mean: number[]; std: number[] };
 }
 
 /** The standard configuration of `arch` for square inputs of `sizePx`. */
-export function resnetConfig(arch: ResNetArch, sizePx: number, inputChannels = 3, overrides: Partial<Pick<ResNetConfig, 'widths' | 'blocks'>> = {}): ResNetConfig {
+export function resnetConfig(arch: ResNetArch, sizePx: number, inputChannels = 3, overrides: Partial<Pick<ResNetConfig, 'widths' | 'blocks' | 'cifarStem' | 'padding' | 'normalisation'>> = {}): ResNetConfig {
   const base = arch === 'resnet18' ? { widths: [64, 128, 256, 512], blocks: [2, 2, 2, 2] } : { widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1] };
   const widths = overrides.widths ?? base.widths;
   const blocks = overrides.blocks ?? base.blocks;
   if (widths.length !== blocks.length || widths.length === 0) throw new Error('resnet: widths and blocks must be non-empty and of equal length');
-  return { arch, widths, blocks, inputChannels, cifarStem: sizePx <= 64 };
+  const config: ResNetConfig = { arch, widths, blocks, inputChannels, cifarStem: overrides.cifarStem ?? sizePx <= 64 };
+  if (overrides.padding) config.padding = overrides.padding;
+  if (overrides.normalisation) config.normalisation = overrides.normalisation;
+  return config;
 }
 
 interface Conv {
@@ -95,11 +109,13 @@ export class ResNet {
    * In training mode batch-norm statistics are queued on `updates`.
    */
   forward(x: tf.Tensor4D, training: boolean, updates: StatisticsUpdate[] | null = null): tf.Tensor2D {
-    const conv = (input: tf.Tensor4D, c: Conv): tf.Tensor4D => tf.conv2d(input, c.filter as tf.Tensor4D, c.stride, 'same');
+    const symmetric = this.config.padding === 'symmetric';
+    // filter [k, k, in, out]: PyTorch pads k//2 on every side.
+    const conv = (input: tf.Tensor4D, c: Conv): tf.Tensor4D => tf.conv2d(input, c.filter as tf.Tensor4D, c.stride, symmetric ? (c.filter.shape[0]! - 1) / 2 : 'same');
     const bn = (input: tf.Tensor4D, params: BatchNormParameters): tf.Tensor4D => batchNorm(input, params, training, updates) as tf.Tensor4D;
     const bnRelu = (input: tf.Tensor4D, params: BatchNormParameters): tf.Tensor4D => batchNorm(input, params, training, updates, true) as tf.Tensor4D;
     let out = bnRelu(conv(x, this.stem.conv), this.stem.bn);
-    if (!this.config.cifarStem) out = tf.maxPool(out, 3, 2, 'same');
+    if (!this.config.cifarStem) out = tf.maxPool(out, 3, 2, symmetric ? 1 : 'same');
     for (const stage of this.stages) {
       for (const block of stage) {
         const residual = block.shortcut ? bn(conv(out, block.shortcut.conv), block.shortcut.bn) : out;

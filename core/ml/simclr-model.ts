@@ -17,6 +17,12 @@ export interface ModelConfig {
   widths?: number[];
   blocks?: number[];
   projectionDim?: number;
+  /** The stem, when not the one sizePx implies (an imported encoder: core/interop). */
+  stem?: 'cifar' | 'imagenet';
+  /** Convolution padding (ResNetConfig.padding): absent = 'same', how Looktwice trains. */
+  padding?: 'same' | 'symmetric';
+  /** Pixel normalisation (ResNetConfig.normalisation): absent = Looktwice's p/255 − 0.5. */
+  normalisation?: { mean: number[]; std: number[] };
   /** Seed of the initial weights. */
   seed: number;
 }
@@ -27,9 +33,12 @@ export class SimclrModel {
 
   constructor(readonly config: ModelConfig, options: { withHead?: boolean } = {}) {
     const random = new Random(config.seed ^ 0x5eed);
-    const overrides: { widths?: number[]; blocks?: number[] } = {};
+    const overrides: NonNullable<Parameters<typeof resnetConfig>[3]> = {};
     if (config.widths) overrides.widths = config.widths;
     if (config.blocks) overrides.blocks = config.blocks;
+    if (config.stem) overrides.cifarStem = config.stem === 'cifar';
+    if (config.padding) overrides.padding = config.padding;
+    if (config.normalisation) overrides.normalisation = config.normalisation;
     this.encoder = new ResNet(resnetConfig(config.arch, config.sizePx, config.channels, overrides), random);
     // The head is always built so that initial encoder weights do not depend on whether it is.
     this.head = new ProjectionHead(this.encoder.featureDim, random, this.encoder.featureDim, config.projectionDim ?? PROJECTION_DIM);

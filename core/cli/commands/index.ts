@@ -16,5 +16,6 @@ import { mapCommand } from './map.ts';
 import { flagsCommand } from './flags.ts';
 import { trainCommand } from './train.ts';
 import { embedCommand } from './embed.ts';
+import { modelCommand } from './model.ts';
 
-export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand, trainCommand, embedCommand];
+export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand, trainCommand, embedCommand, modelCommand];
