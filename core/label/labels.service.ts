@@ -17,6 +17,9 @@ export interface PathLabelResult {
   notFound: Array<{ path: string; reason: string }>;
 }
 
+/** The longest class name, in characters (the API's and CLI's schema uses the same number). */
+export const MAX_CLASS_NAME_LENGTH = 100;
+
 /** A class name must be usable as a folder name on every OS (ImageFolder export). */
 export function validateClassName(name: string): string {
   const trimmed = name.trim();
@@ -26,7 +29,7 @@ export function validateClassName(name: string): string {
   if (/[/\\:*?"<>|\u0000-\u001f]/.test(trimmed)) {
     throw new Error(`class name "${name}" contains a character not allowed in folder names (/ \\ : * ? " < > | or control characters)`);
   }
-  if (trimmed.length > 100) throw new Error(`class name "${name.slice(0, 20)}…" is longer than 100 characters`);
+  if (trimmed.length > MAX_CLASS_NAME_LENGTH) throw new Error(`class name "${name.slice(0, 20)}…" is longer than ${MAX_CLASS_NAME_LENGTH} characters`);
   return trimmed;
 }
 
