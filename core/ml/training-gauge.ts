@@ -36,9 +36,10 @@ export interface TrainingGaugeEvent extends GaugeReading {
 const MIN_GAUGE_IMAGES = 16;
 const VIEW_SEED = 0x6a06e;
 
-function subset(images: TrainingImages, indices: ArrayLike<number>): TrainingImages {
+/** The chosen images; in shared memory when requested, so a data-parallel pool uses it without a copy. */
+function subset(images: TrainingImages, indices: ArrayLike<number>, shared = false): TrainingImages {
   const per = images.sizePx * images.sizePx * images.channels;
-  const pixels = new Uint8Array(indices.length * per);
+  const pixels = shared ? new Uint8Array(new SharedArrayBuffer(indices.length * per)) : new Uint8Array(indices.length * per);
   for (let row = 0; row < indices.length; row++) pixels.set(images.pixels.subarray(indices[row]! * per, (indices[row]! + 1) * per), row * per);
   return { count: indices.length, sizePx: images.sizePx, channels: images.channels, pixels };
 }
@@ -66,7 +67,7 @@ export class TrainingGauge {
     for (const i of held) isHeld[i] = 1;
     const rest: number[] = [];
     for (let i = 0; i < images.count; i++) if (!isHeld[i]) rest.push(i);
-    return { train: subset(images, rest), gauge: new TrainingGauge(subset(images, held), augment, options) };
+    return { train: subset(images, rest, true), gauge: new TrainingGauge(subset(images, held), augment, options) };
   }
 
   /** Whether a reading is due after `step` of `stepsTotal` steps. */
