@@ -58,4 +58,14 @@ describe('quality gauge during training', () => {
     // Three readings are too few for the default rule (K = 3 needs 4): no verdict before the last.
     expect(events.slice(0, 3).every((e) => !e.stoppedHelping)).toBe(true);
   }, 300_000);
+
+  it('reads the live weights of a data-parallel run (2 worker threads), the same as one thread', async () => {
+    const data = syntheticShapes(200, SIZE_PX, 44);
+    const one = await trainSimclr(data, config(4), { threads: 1, gauge: { everySteps: 2 } });
+    const two = await trainSimclr(data, config(4), { threads: 2, gauge: { everySteps: 2 } });
+    expect(two.threads).toBe(2);
+    expect(two.gauge.map((g) => g.step)).toEqual([0, 2, 4]);
+    // The parallel step computes the single-thread step (synchronised BN), so the gauge agrees.
+    two.gauge.forEach((g, i) => expect(g.alignment).toBeCloseTo(one.gauge[i]!.alignment, 3));
+  }, 300_000);
 });
