@@ -17,5 +17,7 @@ import { flagsCommand } from './flags.ts';
 import { trainCommand } from './train.ts';
 import { embedCommand } from './embed.ts';
 import { modelCommand } from './model.ts';
+import { embeddingsCommand } from './embeddings.ts';
+import { labelsImportCommand } from './labels-import.ts';
 
-export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand, trainCommand, embedCommand, modelCommand];
+export const COMMANDS: Command[] = [curateCommand, ingestCommand, serveCommand, labelCommand, classesCommand, probeCommand, suggestCommand, acceptCommand, exportCommand, dedupCommand, similarCommand, clusterCommand, mapCommand, flagsCommand, trainCommand, embedCommand, modelCommand, embeddingsCommand, labelsImportCommand];
