@@ -135,7 +135,8 @@ const fraction = numberBetween(0, 1);
 /** Export options: where, which format, which images and how they are split. */
 export const exportOptionsSchema = z.object({
   out: text(),
-  format: oneOf(['imagefolder', 'csv', 'jsonl'] as const).default('imagefolder'),
+  /** fiftyone, huggingface: the imagefolder tree plus what those tools read (core/export/formats). */
+  format: oneOf(['imagefolder', 'csv', 'jsonl', 'fiftyone', 'huggingface'] as const).default('imagefolder'),
   /** train, val, test fractions summing to 1. */
   split: z
     .tuple([fraction, fraction, fraction], { error: 'must be three fractions: train, val, test' })

@@ -30,10 +30,11 @@ import { LabelsRepository, type LabelSource } from '../store/labels.repository.t
 import { findDuplicateGroups } from '../curate/duplicates.ts';
 import { FileNameAllocator, safeFileName } from './file-names.ts';
 import { assignSplits, mergeOverlappingGroups, SPLITS, type SplitName } from './split.ts';
+import { loadLines, usesSplitFolders, writeFormatFiles } from './formats/dataset-formats.ts';
 import { continueSwap, PARTIAL_MARK, planSwap, recoverExports, REPLACED_MARK, rollBackSwap, type WrittenFile } from './swap.ts';
 import { exportTargetProblem } from './target.ts';
 
-export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl';
+export type ExportFormat = 'imagefolder' | 'csv' | 'jsonl' | 'fiftyone' | 'huggingface';
 export type ExportMode = 'copy' | 'hardlink' | 'symlink';
 
 /** A near-duplicate group as export needs it. */
@@ -284,7 +285,7 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
     for (let k = 0; k < total; k++) {
       throwIfCancelled(settings.signal);
       const image = plan.images[k]!;
-      const folder = path.join(settings.format === 'imagefolder' ? image.split : 'images', classFolder.get(image.className)!);
+      const folder = path.join(usesSplitFolders(settings.format) ? image.split : 'images', classFolder.get(image.className)!);
       const resized = resizePx !== null ? resizedFormat(image.format) : null;
       const name = names.allocate(folder, path.basename(image.sourcePath), image.contentHash, resized?.extension);
       const relativePath = path.join(folder, name);
@@ -363,12 +364,14 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       fs.writeFileSync(path.join(temp, 'labels.jsonl'), written.map((image) => JSON.stringify(rowOf(image))).join('\n') + (written.length ? '\n' : ''));
       listWritten('labels.jsonl');
     }
+    for (const file of writeFormatFiles(temp, settings.format, written.map(rowOf))) listWritten(file);
     const manifest = {
       tool: 'looktwice',
       manifest_version: 2,
       created_at: new Date().toISOString(),
       format: settings.format,
-      layout: settings.format === 'imagefolder' ? '<split>/<class>/<file>' : `images/<class>/<file> + labels.${settings.format}`,
+      layout: usesSplitFolders(settings.format) ? `<split>/<class>/<file>${settings.format === 'huggingface' ? ' + <split>/metadata.jsonl' : ''}` : `images/<class>/<file> + labels.${settings.format}`,
+      load: loadLines(settings.format, out),
       settings: {
         split: { train: (settings.split ?? [0.8, 0.1, 0.1])[0], val: (settings.split ?? [0.8, 0.1, 0.1])[1], test: (settings.split ?? [0.8, 0.1, 0.1])[2] },
         seed: settings.seed ?? 0,

@@ -11,7 +11,7 @@ import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
-const USAGE = `usage: looktwice export --out DIR [--format imagefolder|csv|jsonl] [--split 0.8,0.1,0.1] [--seed N]
+const USAGE = `usage: looktwice export --out DIR [--format imagefolder|csv|jsonl|huggingface|fiftyone] [--split 0.8,0.1,0.1] [--seed N]
                         [--min-confidence X] [--only-user-labels] [--dedup] [--mode copy|hardlink|symlink]
                         [--resize PX] [--force] [--db PATH] [--json]
 
@@ -23,7 +23,11 @@ no copy of a test image is trained on. Your photos are only read.
   --format F             imagefolder (default): DIR/<split>/<class>/<file>, as torchvision's
                          ImageFolder and Hugging Face's "imagefolder" read it;
                          csv | jsonl: DIR/images/<class>/<file> plus DIR/labels.csv|jsonl with
-                         path, class, split, source, confidence, content_hash, original_path
+                         path, class, split, source, confidence, content_hash, original_path;
+                         huggingface: the imagefolder tree + DIR/<split>/metadata.jsonl —
+                         load_dataset("imagefolder", data_dir=DIR);
+                         fiftyone: the imagefolder tree, each split a
+                         fo.types.ImageClassificationDirectoryTree (the manifest's "load" has the line)
   --split T,V,T          train,val,test fractions (default 0.8,0.1,0.1)
   --seed N               seed of the split (default 0)
   --min-confidence X     leave out probe labels below X (default: the probe's unsure threshold)
