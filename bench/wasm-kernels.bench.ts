@@ -4,8 +4,10 @@
  * step (resnet-small at 32 px, batch 64, two views: 128 images by default):
  *  - the batch-norm kernels (forward, gradient): the wasm SIMD kernels vs the scalar JavaScript loops;
  *  - Conv2DBackpropFilter per convolution: the SIMD kernel vs the XNNPACK convolution route;
- *  - the whole training step: every new kernel on vs every one off (SIMD kernels, the fused ReLU,
- *    the sharing Identity).
+ *  - Conv2DBackpropInput per convolution but the stem's: the SIMD kernel vs the previous routes
+ *    (stride 1: XNNPACK's Conv2D on the rotated filter; stride 2: matrix product + col2im);
+ *  - the whole training step: every kernel off, those of the first round only (SIMD batch norm and
+ *    filter gradient, the fused ReLU, the sharing Identity), and every one on.
  * Milliseconds are medians over --repeats; each JSON line carries /proc/loadavg.
  *
  *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|conv|step]
@@ -17,6 +19,7 @@ import { initBackend } from '../core/ml/backend.ts';
 import { batchNormTraining, setBatchNormReluFusion } from '../core/ml/batch-norm.ts';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../core/ml/kernels/batch-norm-training.ts';
 import { useStockWasmKernel } from '../core/ml/kernels/wasm/index.ts';
+import { setDirectInputGradient } from '../core/ml/kernels/wasm/conv2d-backprop-input.ts';
 import { setSimdKernelsDisabled } from '../core/ml/kernels/wasm/simd-kernels.ts';
 import { Random } from '../core/common/random.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
@@ -128,6 +131,33 @@ function benchConvolutions(images: number, repeats: number): void {
       gflop_per_s: { xnnpack_conv: round(gflop / (xnnpack! / 1000), 1), simd: round(gflop / (simd! / 1000), 1) },
       load_average: loadAverage(),
     });
+    if (conv.name !== 'stem') {
+      const filter = tf.tensor4d(Float32Array.from({ length: conv.k * conv.k * conv.ci * conv.co }, () => random.normal()), [conv.k, conv.k, conv.ci, conv.co]);
+      const inputAttrs = { ...attrs, inputShape: x.shape };
+      const inputGradient = (): void => {
+        // The wasm backend runs kernels synchronously; no read-back (a training step has none either).
+        (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, inputAttrs as unknown as tf.NamedAttrMap) as tf.Tensor).dispose();
+      };
+      const previous = (): void => {
+        setSimdKernelsDisabled(true);
+        setDirectInputGradient(false);
+      };
+      const direct = (): void => {
+        setSimdKernelsDisabled(false);
+        setDirectInputGradient(true);
+      };
+      const [before, after] = abTimes([previous, direct], inputGradient, repeats);
+      emit({
+        bench: 'wasm-kernel',
+        kernel: 'Conv2DBackpropInput',
+        conv: conv.name,
+        shape: { dy: dy.shape, dx: x.shape, k: conv.k, stride: conv.stride },
+        ms: { previous: round(before!), simd: round(after!), speedup: round(before! / after!) },
+        gflop_per_s: { previous: round(gflop / (before! / 1000), 1), simd: round(gflop / (after! / 1000), 1) },
+        load_average: loadAverage(),
+      });
+      filter.dispose();
+    }
     tf.dispose([x, dy]);
   }
 }
@@ -139,19 +169,32 @@ async function benchStep(images: number, steps: number): Promise<void> {
   for (let i = 0; i < pixels.length; i++) pixels[i] = random.int(256);
   const data: TrainingImages = { count, sizePx: 32, channels: 3, pixels };
   const trainer = new SimclrTrainer(defaultTrainConfig({ arch: 'resnet-small', sizePx: 32, batchSize: images / 2, steps: 1000 }));
+  // before: none of the project's wasm kernels; round1: those of the first round (batch norm,
+  // filter gradient, Identity), the input gradient on its previous routes; after: every one.
+  const round2 = (on: boolean): void => {
+    setDirectInputGradient(on);
+  };
   const settings: Record<string, () => void> = {
     before: () => {
       setSimdKernelsDisabled(true);
       setBatchNormReluFusion(false);
       useStockWasmKernel('Identity', true);
+      round2(false);
+    },
+    round1: () => {
+      setSimdKernelsDisabled(false);
+      setBatchNormReluFusion(true);
+      useStockWasmKernel('Identity', false);
+      round2(false);
     },
     after: () => {
       setSimdKernelsDisabled(false);
       setBatchNormReluFusion(true);
       useStockWasmKernel('Identity', false);
+      round2(true);
     },
   };
-  const times: Record<string, number[]> = { before: [], after: [] };
+  const times: Record<string, number[]> = { before: [], round1: [], after: [] };
   try {
     for (let r = 0; r < steps + 1; r++) {
       for (const [name, apply] of Object.entries(settings)) {
@@ -166,14 +209,15 @@ async function benchStep(images: number, steps: number): Promise<void> {
     trainer.dispose();
   }
   const before = median(times.before!);
+  const round1 = median(times.round1!);
   const after = median(times.after!);
   emit({
     bench: 'wasm-step',
     arch: 'resnet-small',
     size_px: 32,
     batch: images / 2,
-    ms_per_step: { before: round(before, 1), after: round(after, 1), speedup: round(before / after) },
-    images_per_s: { before: round((images / 2) / (before / 1000)), after: round((images / 2) / (after / 1000)) },
+    ms_per_step: { before: round(before, 1), round1: round(round1, 1), after: round(after, 1), speedup: round(before / after), speedup_over_round1: round(round1 / after) },
+    images_per_s: { before: round((images / 2) / (before / 1000)), round1: round((images / 2) / (round1 / 1000)), after: round((images / 2) / (after / 1000)) },
     load_average: loadAverage(),
   });
 }

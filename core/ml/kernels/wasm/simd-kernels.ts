@@ -19,6 +19,11 @@ export interface TrainingKernels {
     H: number, W: number, Ci: number, OH: number, OW: number, Co: number,
     KH: number, KW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
   ): void;
+  conv_input_grad(
+    dy: number, wt: number, dx: number, images: number,
+    H: number, W: number, Ci: number, OHp: number, OWp: number, Co: number,
+    KH: number, KW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
+  ): void;
 }
 
 // The WebAssembly JS API (the project's lib settings have no DOM types for it).

@@ -6,7 +6,7 @@
 ;;
 ;; Layouts: activations are rows × C float32, C contiguous (NHWC flattened); per-channel vectors are
 ;; C float32 (or C float64 for the sums). Every function here needs C % 4 == 0 (the JavaScript side
-;; falls back to its scalar loops otherwise; conv_filter_grad has its own condition). 16-byte
+;; falls back to its scalar loops otherwise; the convolution kernels have their own conditions). 16-byte
 ;; alignment is not required.
 (module
   (import "env" "memory" (memory 0))
@@ -307,4 +307,167 @@
           (br_if $filterColumns (i32.lt_u (local.get $kw) (local.get $KW))))
         (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
         (br_if $filterRows (i32.lt_u (local.get $kh) (local.get $KH))))))
+
+  ;; The input gradient of an NHWC convolution (dilation 1), written (not accumulated) into
+  ;; dx [images, H, W, Ci]:
+  ;;   dx[b, ih, iw, ci] = Σ_(kh, kw, co) dy[b, (ih + pt − kh)/sh, (iw + pl − kw)/sw, co] · wt[kh, kw, co, ci]
+  ;; over the taps where both divisions are exact. dy [images, OHp, OWp, Co] is the caller's
+  ;; zero-bordered copy of the output gradient and pt, pl its padding shifted by that border, so
+  ;; every tap lands inside it (no bounds checks here); wt is the filter with Ci innermost
+  ;; ([KH, KW, Co, Ci]). Needs Ci % 8 == 0. The dx pixels of one row with the same column phase
+  ;; (iw mod sw) share their taps, and their dy pixels are consecutive: each tile sums 4 such
+  ;; pixels × 8 input channels (8 f32x4 accumulators in registers) over its taps and Co, the rest of
+  ;; a row's phase 1 pixel at a time. A stride-1 call is a plain correlation (a forward convolution).
+  (func (export "conv_input_grad")
+    (param $dy i32) (param $wt i32) (param $dx i32) (param $images i32)
+    (param $H i32) (param $W i32) (param $Ci i32) (param $OHp i32) (param $OWp i32) (param $Co i32)
+    (param $KH i32) (param $KW i32) (param $sh i32) (param $sw i32) (param $pt i32) (param $pl i32)
+    (local $ciBytes i32) (local $coBytes i32) (local $c2 i32) (local $c3 i32) (local $dyRow i32) (local $dyImage i32)
+    (local $dxRow i32) (local $dxImage i32) (local $dxStep i32) (local $wTap i32)
+    (local $b i32) (local $ih i32) (local $pw i32) (local $nj i32) (local $ci i32) (local $j i32) (local $kh i32) (local $kw i32)
+    (local $kh0 i32) (local $kw0 i32) (local $dyImageAt i32) (local $dyAt i32) (local $dxRowAt i32) (local $wtTile i32)
+    (local $dp i32) (local $wp i32) (local $wpEnd i32) (local $dxp i32)
+    (local $dyRowAt i32) (local $owBase i32) (local $dp0 i32) (local $wp0 i32) (local $swTap i32)
+    (local $w0 v128) (local $w1 v128) (local $s v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local.set $ciBytes (i32.shl (local.get $Ci) (i32.const 2)))
+    (local.set $coBytes (i32.shl (local.get $Co) (i32.const 2)))
+    (local.set $c2 (i32.shl (local.get $coBytes) (i32.const 1)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $coBytes)))
+    (local.set $dyRow (i32.mul (local.get $OWp) (local.get $coBytes)))
+    (local.set $dyImage (i32.mul (local.get $OHp) (local.get $dyRow)))
+    (local.set $dxRow (i32.mul (local.get $W) (local.get $ciBytes)))
+    (local.set $dxImage (i32.mul (local.get $H) (local.get $dxRow)))
+    (local.set $dxStep (i32.mul (local.get $sw) (local.get $ciBytes)))
+    (local.set $wTap (i32.mul (local.get $Co) (local.get $ciBytes)))
+    (local.set $swTap (i32.mul (local.get $sw) (local.get $wTap)))
+    (block $done
+      (br_if $done (i32.or (i32.or (i32.eqz (local.get $images)) (i32.eqz (local.get $H))) (i32.or (i32.eqz (local.get $W)) (i32.eqz (local.get $Co)))))
+      (local.set $b (i32.const 0))
+      (loop $eachImage
+        (local.set $dyImageAt (i32.add (local.get $dy) (i32.mul (local.get $b) (local.get $dyImage))))
+        (local.set $ih (i32.const 0))
+        (loop $eachRow
+          (local.set $kh0 (i32.rem_u (i32.add (local.get $ih) (local.get $pt)) (local.get $sh)))
+          ;; the dy row of the first tap row kh0; each next one (kh + sh) reads the row above
+          (local.set $dyRowAt (i32.add (local.get $dyImageAt)
+            (i32.mul (i32.div_u (i32.sub (i32.add (local.get $ih) (local.get $pt)) (local.get $kh0)) (local.get $sh)) (local.get $dyRow))))
+          (local.set $dxRowAt (i32.add (i32.add (local.get $dx) (i32.mul (local.get $b) (local.get $dxImage))) (i32.mul (local.get $ih) (local.get $dxRow))))
+          (local.set $pw (i32.const 0))
+          (loop $eachPhase
+            ;; pixels iw = pw + j·sw < W of this phase, j ∈ [0, nj)
+            (local.set $nj (i32.div_u (i32.add (i32.sub (local.get $W) (local.get $pw)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw)))
+            (local.set $kw0 (i32.rem_u (i32.add (local.get $pw) (local.get $pl)) (local.get $sw)))
+            ;; pixel j's dy column for tap kw0 is j + owBase
+            (local.set $owBase (i32.div_u (i32.sub (i32.add (local.get $pw) (local.get $pl)) (local.get $kw0)) (local.get $sw)))
+            (local.set $ci (i32.const 0))
+            (loop $channelTiles
+              (local.set $wtTile (i32.add (local.get $wt) (i32.shl (local.get $ci) (i32.const 2))))
+              (local.set $j (i32.const 0))
+          ;; ---- 4 pixel(s) × 8 input channels
+          (block $blocks4Done
+            (loop $blocks4
+              (br_if $blocks4Done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $nj)))
+              (local.set $a00 (v128.const f32x4 0 0 0 0)) (local.set $a01 (v128.const f32x4 0 0 0 0))
+              (local.set $a10 (v128.const f32x4 0 0 0 0)) (local.set $a11 (v128.const f32x4 0 0 0 0))
+              (local.set $a20 (v128.const f32x4 0 0 0 0)) (local.set $a21 (v128.const f32x4 0 0 0 0))
+              (local.set $a30 (v128.const f32x4 0 0 0 0)) (local.set $a31 (v128.const f32x4 0 0 0 0))
+              (local.set $kh (local.get $kh0))
+              (local.set $dyAt (local.get $dyRowAt))
+              (block $tapRows4Done
+                (loop $tapRows4
+                  (br_if $tapRows4Done (i32.ge_u (local.get $kh) (local.get $KH)))
+                  (local.set $kw (local.get $kw0))
+                  (local.set $dp0 (i32.add (local.get $dyAt) (i32.mul (i32.add (local.get $j) (local.get $owBase)) (local.get $coBytes))))
+                  (local.set $wp0 (i32.add (local.get $wtTile) (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw0)) (local.get $wTap))))
+                  (block $tapColumns4Done
+                    (loop $tapColumns4
+                      (br_if $tapColumns4Done (i32.ge_u (local.get $kw) (local.get $KW)))
+                      (local.set $dp (local.get $dp0))
+                      (local.set $wp (local.get $wp0))
+                      (local.set $wpEnd (i32.add (local.get $wp) (local.get $wTap)))
+                      (loop $reduce4
+                      (local.set $w0 (v128.load (local.get $wp)))
+                      (local.set $w1 (v128.load offset=16 (local.get $wp)))
+                      (local.set $s (v128.load32_splat (local.get $dp)))
+                      (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+                      (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $w1))))
+                      (local.set $s (v128.load32_splat (i32.add (local.get $dp) (local.get $coBytes))))
+                      (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $w0))))
+                      (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $w1))))
+                      (local.set $s (v128.load32_splat (i32.add (local.get $dp) (local.get $c2))))
+                      (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $w0))))
+                      (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $w1))))
+                      (local.set $s (v128.load32_splat (i32.add (local.get $dp) (local.get $c3))))
+                      (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $w0))))
+                      (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $w1))))
+                      (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+                      (local.set $wp (i32.add (local.get $wp) (local.get $ciBytes)))
+                      (br_if $reduce4 (i32.lt_u (local.get $wp) (local.get $wpEnd))))
+                      ;; the next tap kw + sw reads the dy pixel before and the filter column sw after
+                      (local.set $kw (i32.add (local.get $kw) (local.get $sw)))
+                      (local.set $dp0 (i32.sub (local.get $dp0) (local.get $coBytes)))
+                      (local.set $wp0 (i32.add (local.get $wp0) (local.get $swTap)))
+                      (br $tapColumns4)))
+                  (local.set $kh (i32.add (local.get $kh) (local.get $sh)))
+                  (local.set $dyAt (i32.sub (local.get $dyAt) (local.get $dyRow)))
+                  (br $tapRows4)))
+              (local.set $dxp (i32.add (local.get $dxRowAt) (i32.add (i32.mul (i32.add (local.get $pw) (i32.mul (local.get $j) (local.get $sw))) (local.get $ciBytes)) (i32.shl (local.get $ci) (i32.const 2)))))
+              (v128.store (local.get $dxp) (local.get $a00)) (v128.store offset=16 (local.get $dxp) (local.get $a01))
+              (local.set $dxp (i32.add (local.get $dxp) (local.get $dxStep)))
+              (v128.store (local.get $dxp) (local.get $a10)) (v128.store offset=16 (local.get $dxp) (local.get $a11))
+              (local.set $dxp (i32.add (local.get $dxp) (local.get $dxStep)))
+              (v128.store (local.get $dxp) (local.get $a20)) (v128.store offset=16 (local.get $dxp) (local.get $a21))
+              (local.set $dxp (i32.add (local.get $dxp) (local.get $dxStep)))
+              (v128.store (local.get $dxp) (local.get $a30)) (v128.store offset=16 (local.get $dxp) (local.get $a31))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (br $blocks4)))
+          ;; ---- 1 pixel(s) × 8 input channels
+          (block $blocks1Done
+            (loop $blocks1
+              (br_if $blocks1Done (i32.gt_u (i32.add (local.get $j) (i32.const 1)) (local.get $nj)))
+              (local.set $a00 (v128.const f32x4 0 0 0 0)) (local.set $a01 (v128.const f32x4 0 0 0 0))
+              (local.set $kh (local.get $kh0))
+              (local.set $dyAt (local.get $dyRowAt))
+              (block $tapRows1Done
+                (loop $tapRows1
+                  (br_if $tapRows1Done (i32.ge_u (local.get $kh) (local.get $KH)))
+                  (local.set $kw (local.get $kw0))
+                  (local.set $dp0 (i32.add (local.get $dyAt) (i32.mul (i32.add (local.get $j) (local.get $owBase)) (local.get $coBytes))))
+                  (local.set $wp0 (i32.add (local.get $wtTile) (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw0)) (local.get $wTap))))
+                  (block $tapColumns1Done
+                    (loop $tapColumns1
+                      (br_if $tapColumns1Done (i32.ge_u (local.get $kw) (local.get $KW)))
+                      (local.set $dp (local.get $dp0))
+                      (local.set $wp (local.get $wp0))
+                      (local.set $wpEnd (i32.add (local.get $wp) (local.get $wTap)))
+                      (loop $reduce1
+                      (local.set $w0 (v128.load (local.get $wp)))
+                      (local.set $w1 (v128.load offset=16 (local.get $wp)))
+                      (local.set $s (v128.load32_splat (local.get $dp)))
+                      (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $w0))))
+                      (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $w1))))
+                      (local.set $dp (i32.add (local.get $dp) (i32.const 4)))
+                      (local.set $wp (i32.add (local.get $wp) (local.get $ciBytes)))
+                      (br_if $reduce1 (i32.lt_u (local.get $wp) (local.get $wpEnd))))
+                      ;; the next tap kw + sw reads the dy pixel before and the filter column sw after
+                      (local.set $kw (i32.add (local.get $kw) (local.get $sw)))
+                      (local.set $dp0 (i32.sub (local.get $dp0) (local.get $coBytes)))
+                      (local.set $wp0 (i32.add (local.get $wp0) (local.get $swTap)))
+                      (br $tapColumns1)))
+                  (local.set $kh (i32.add (local.get $kh) (local.get $sh)))
+                  (local.set $dyAt (i32.sub (local.get $dyAt) (local.get $dyRow)))
+                  (br $tapRows1)))
+              (local.set $dxp (i32.add (local.get $dxRowAt) (i32.add (i32.mul (i32.add (local.get $pw) (i32.mul (local.get $j) (local.get $sw))) (local.get $ciBytes)) (i32.shl (local.get $ci) (i32.const 2)))))
+              (v128.store (local.get $dxp) (local.get $a00)) (v128.store offset=16 (local.get $dxp) (local.get $a01))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $blocks1)))
+              (local.set $ci (i32.add (local.get $ci) (i32.const 8)))
+              (br_if $channelTiles (i32.lt_u (local.get $ci) (local.get $Ci))))
+            (local.set $pw (i32.add (local.get $pw) (i32.const 1)))
+            (br_if $eachPhase (i32.and (i32.lt_u (local.get $pw) (local.get $sw)) (i32.lt_u (local.get $pw) (local.get $W)))))
+          (local.set $ih (i32.add (local.get $ih) (i32.const 1)))
+          (br_if $eachRow (i32.lt_u (local.get $ih) (local.get $H))))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br_if $eachImage (i32.lt_u (local.get $b) (local.get $images))))))
 )

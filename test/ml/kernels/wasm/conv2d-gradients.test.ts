@@ -13,7 +13,8 @@ interface Case {
   outChannels: number;
   kernel: number;
   stride: number;
-  pad: 'same' | 'valid';
+  /** tfjs's 'same'/'valid', or explicit padding on every side (PyTorch's, the 'symmetric' ResNets). */
+  pad: 'same' | 'valid' | number;
 }
 
 const CASES: Case[] = [];
@@ -35,6 +36,17 @@ CASES.push({ batch: 3, size: [10, 10], inChannels: 3, outChannels: 16, kernel: 3
 CASES.push({ batch: 2, size: [9, 7], inChannels: 6, outChannels: 8, kernel: 3, stride: 2, pad: 'valid' });
 CASES.push({ batch: 2, size: [64, 64], inChannels: 16, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
 CASES.push({ batch: 9, size: [6, 6], inChannels: 12, outChannels: 24, kernel: 1, stride: 2, pad: 'same' });
+// Ci % 8 == 0 takes the SIMD input-gradient kernel: strides 1–3, explicit padding, odd sizes, a row
+// of 1–3 pixels per phase after the 4-pixel tiles, a filter larger than the image, 1×1 shortcuts.
+CASES.push({ batch: 3, size: [9, 11], inChannels: 8, outChannels: 5, kernel: 3, stride: 2, pad: 'same' });
+CASES.push({ batch: 2, size: [7, 7], inChannels: 16, outChannels: 8, kernel: 3, stride: 2, pad: 1 });
+CASES.push({ batch: 2, size: [8, 8], inChannels: 16, outChannels: 32, kernel: 1, stride: 2, pad: 0 });
+CASES.push({ batch: 2, size: [10, 6], inChannels: 8, outChannels: 12, kernel: 3, stride: 1, pad: 1 });
+CASES.push({ batch: 2, size: [4, 4], inChannels: 32, outChannels: 16, kernel: 3, stride: 1, pad: 'same' });
+CASES.push({ batch: 2, size: [11, 9], inChannels: 8, outChannels: 8, kernel: 3, stride: 3, pad: 'valid' });
+CASES.push({ batch: 1, size: [5, 5], inChannels: 8, outChannels: 4, kernel: 7, stride: 2, pad: 'same' });
+CASES.push({ batch: 2, size: [9, 9], inChannels: 24, outChannels: 16, kernel: 3, stride: 2, pad: 'valid' });
+CASES.push({ batch: 2, size: [13, 7], inChannels: 16, outChannels: 9, kernel: 5, stride: 2, pad: 2 });
 
 function values(random: Random, n: number): Float32Array {
   const out = new Float32Array(n);
@@ -54,7 +66,9 @@ function gradients(c: Case, x: Float32Array, filter: Float32Array, dy: Float32Ar
 }
 
 function outputSize(c: Case): number {
-  const out = (n: number) => (c.pad === 'same' ? Math.ceil(n / c.stride) : Math.floor((n - c.kernel) / c.stride) + 1);
+  const pad = c.pad;
+  const out = (n: number) =>
+    pad === 'same' ? Math.ceil(n / c.stride) : Math.floor((n + 2 * (pad === 'valid' ? 0 : pad) - c.kernel) / c.stride) + 1;
   return c.batch * out(c.size[0]) * out(c.size[1]) * c.outChannels;
 }
 
