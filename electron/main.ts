@@ -21,7 +21,7 @@ import { EngineHost, remoteApi, utilityProcessPort } from './engine/host.ts';
 import { registerContract, type SenderPolicy } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';
 import { electronSqliteBindingPath } from './native-binding.ts';
-import { handleRequest, type MediaFile } from './protocol.ts';
+import { handleRequest, type MediaFile, type MediaRefusal } from './protocol.ts';
 import { externalUrl, isNavigationAllowed, isPermissionAllowed, mainWindowOptions } from './window-options.ts';
 
 /** How long a closing app waits for running jobs (training writes its checkpoint) before killing the engine. */
@@ -194,7 +194,7 @@ async function onReady(): Promise<void> {
       rendererDir,
       media: {
         thumbnail: async (hash) => ((await engine?.callInternal('thumbnail', [hash])) ?? null) as MediaFile | null,
-        image: async (hash) => ((await engine?.callInternal('image', [hash])) ?? null) as MediaFile | null,
+        image: async (hash) => ((await engine?.callInternal('image', [hash])) ?? null) as MediaFile | MediaRefusal | null,
       },
     }, (url, status, why) => log(`refused ${url} (${status}): ${why}`)),
   );

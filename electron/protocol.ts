@@ -3,7 +3,9 @@
  * It serves exactly three things and nothing else:
  * - `/thumbnails/<hash>` and `/images/<hash>`: a thumbnail or the full image of the image with
  *   that content hash. The hash is the only input; the file is found by looking the hash up in
- *   the library (MediaLookup), so a page can never name a path on disk.
+ *   the library (MediaLookup), so a page can never name a path on disk. A full image comes as
+ *   the bytes the library checked against its catalogue (core/app/library.ts); an original
+ *   that changed since is refused (409) with the reason, never sent under an image type.
  * - any other path: a file of the built renderer, confined to its folder (no `..`, no encoded
  *   separators, no symlinks out of it).
  * Pure Node (fs + the global Request/Response), so it is tested without Electron.
@@ -14,16 +16,25 @@ import { Readable } from 'node:stream';
 import { APP_HOST, APP_SCHEME } from './channels.ts';
 import { CONTENT_SECURITY_POLICY } from './window-options.ts';
 
-/** A file found for a content hash; `mimeType` when the library knows it better than the extension. */
+/**
+ * A file found for a content hash; `mimeType` when the library knows it better than the
+ * extension; `bytes` when the library has already read (and checked) them — those are sent.
+ */
 export interface MediaFile {
   filePath: string;
   mimeType?: string;
+  bytes?: Uint8Array;
+}
+
+/** The library's refusal of a file that no longer holds what was catalogued. */
+export interface MediaRefusal {
+  refused: string;
 }
 
 /** Finds the file for a content hash, or null when the library has none. */
 export interface MediaLookup {
   thumbnail(hash: string): Promise<MediaFile | null>;
-  image(hash: string): Promise<MediaFile | null>;
+  image(hash: string): Promise<MediaFile | MediaRefusal | null>;
 }
 
 export interface ProtocolRoots {
@@ -35,7 +46,8 @@ export interface ProtocolRoots {
 /** Where a request leads: a file to send, or a refusal with its HTTP status and reason. */
 export type Resolution =
   | { kind: 'file'; filePath: string; mimeType: string; cache: 'no-cache' | 'media' }
-  | { kind: 'refused'; status: 400 | 403 | 404 | 405; reason: string };
+  | { kind: 'bytes'; bytes: Uint8Array; mimeType: string }
+  | { kind: 'refused'; status: 400 | 403 | 404 | 405 | 409; reason: string };
 
 /** Content hashes: lowercase hex, at least 16 digits (sha-1/sha-256/blake digests, 64-bit hashes). */
 const CONTENT_HASH = /^[0-9a-f]{16,128}$/;
@@ -71,7 +83,7 @@ export function mimeTypeFor(filePath: string): string {
   return MIME_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
 }
 
-function refused(status: 400 | 403 | 404 | 405, reason: string): Resolution {
+function refused(status: 400 | 403 | 404 | 405 | 409, reason: string): Resolution {
   return { kind: 'refused', status, reason };
 }
 
@@ -123,13 +135,15 @@ export async function resolveRequest(method: string, rawUrl: string, roots: Prot
     if (second === undefined || rest.length > 0 || !CONTENT_HASH.test(second)) {
       return refused(400, `/${first}/ takes exactly one content hash`);
     }
-    let found: MediaFile | null;
+    let found: MediaFile | MediaRefusal | null;
     try {
       found = first === 'thumbnails' ? await roots.media.thumbnail(second) : await roots.media.image(second);
     } catch (error) {
       return refused(404, `lookup failed: ${(error as Error).message}`);
     }
     if (found === null) return refused(404, `no ${first === 'thumbnails' ? 'thumbnail' : 'image'} for ${second}`);
+    if ('refused' in found) return refused(409, found.refused);
+    if (found.bytes) return { kind: 'bytes', bytes: found.bytes, mimeType: found.mimeType ?? mimeTypeFor(found.filePath) };
     if (!(await isRegularFile(found.filePath))) return refused(404, `the file for ${second} is missing`);
     return { kind: 'file', filePath: found.filePath, mimeType: found.mimeType ?? mimeTypeFor(found.filePath), cache: 'media' };
   }
@@ -182,6 +196,10 @@ export async function handleRequest(
       status: resolution.status,
       headers: { ...baseHeaders(), 'Content-Type': 'text/plain; charset=utf-8' },
     });
+  }
+  if (resolution.kind === 'bytes') {
+    const headers = { ...baseHeaders(), 'Content-Type': resolution.mimeType, 'Content-Length': String(resolution.bytes.byteLength), 'Cache-Control': 'private, max-age=86400' };
+    return new Response(request.method === 'HEAD' ? null : new Uint8Array(resolution.bytes), { status: 200, headers });
   }
   const stat = await fs.promises.stat(resolution.filePath);
   const headers = {

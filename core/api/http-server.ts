@@ -15,7 +15,8 @@
  *   Sec-Fetch-Site is refused (defeats CSRF even with the cookie);
  * - API calls must be JSON POSTs (no form posts);
  * - files are served only from the renderer's dist folder and from content-hash lookups,
- *   never from a path in the request.
+ *   never from a path in the request; an original only while it still holds the catalogued
+ *   content (core/app/library.ts), else 409 with the reason.
  */
 import http from 'node:http';
 import fs from 'node:fs';
@@ -31,8 +32,11 @@ export interface ServedApi extends LooktwiceApi {
   events: { onAny(listener: AnyEventListener): () => void };
   /** Absolute path of the thumbnail for a content hash (regenerated when its file is gone), or null. */
   thumbnailFile(hash: string): Promise<string | null>;
-  /** Absolute path and MIME type of a present file with this content hash, or null. */
-  imageFile(hash: string): Promise<{ path: string; contentType: string } | null>;
+  /**
+   * The bytes and MIME type of the image with this content hash, checked against what was
+   * catalogued; `refused` with the reason when its file changed since; null when unknown.
+   */
+  imageFile(hash: string): Promise<{ contentType: string; bytes: Buffer } | { refused: string } | null>;
 }
 
 export interface ServerOptions {
@@ -245,7 +249,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       const image = await api.imageFile(hash);
       if (!image) return sendError(response, 404, 'no file for that image');
-      return sendFile(response, image.path, image.contentType, true);
+      if ('refused' in image) return sendError(response, 409, image.refused);
+      return send(response, 200, image.bytes, image.contentType, { 'cache-control': 'private, max-age=86400' });
     }
 
     // The page itself only under the app's path, where its relative URLs carry the cookie.

@@ -7,7 +7,7 @@
  */
 import { openLibrary, type Library } from '../store/db.ts';
 import { parseParams, type ParamsMethod, type ParamsOut } from '../app/schemas.ts';
-import { imageFile, thumbnailFile } from '../app/library.ts';
+import { imageFile, thumbnailFile, type ServedImage } from '../app/library.ts';
 import { recoverInterruptedWork } from '../app/curation.ts';
 // TensorFlow.js loads only when training or embedding is first asked for (see ml-loader.ts).
 import { loadMl } from './ml-loader.ts';
@@ -73,8 +73,8 @@ export class LooktwiceService implements LooktwiceApi {
     return thumbnailFile(this.library, hash);
   }
 
-  /** A present original file of the image with this hash, when browsers can display its format. */
-  imageFile(hash: string): Promise<{ path: string; contentType: string } | null> {
+  /** The image with this hash as browsers show it, checked against the catalogue (or refused with the reason). */
+  imageFile(hash: string): Promise<ServedImage | null> {
     return imageFile(this.library, hash);
   }
 

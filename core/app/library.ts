@@ -3,6 +3,12 @@
  * stands — read only: opening the app never starts an analysis), one image's detail with its
  * EXIF flattened for display, and the media files behind thumbnails and full images. A missing
  * thumbnail file (a library copied without its `-files` folder) is regenerated from the original.
+ *
+ * An original is served (or made into a thumbnail) only while it is still what was catalogued:
+ * the same size (checked before reading) and the same content hash (checked on the bytes that
+ * are then served, read through one open file, so nothing can swap the file in between). A
+ * file replaced since — by other bytes, or by a link to a text file — is refused with the
+ * reason, never sent under the image's type. A touched file with the same bytes is still fine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +19,8 @@ import { FlagsRepository } from '../store/flags.repository.ts';
 import { DuplicateGroupsRepository } from '../store/duplicate-groups.repository.ts';
 import { analyseImage, THUMBNAIL_SIZE_PX } from '../library/analyse-image.ts';
 import { ThumbnailCache } from '../library/thumbnail-cache.ts';
+import { contentHashOf } from '../library/read-file.ts';
+import { fsPath } from '../common/file-name-bytes.ts';
 import { notFound } from '../common/errors.ts';
 import { derivedStates } from './derived.ts';
 
@@ -91,10 +99,59 @@ function insideThumbnails(library: Library, relpath: string): string | null {
   return file.startsWith(root + path.sep) ? file : null;
 }
 
+/** An original's bytes, checked against the catalogue, or why it cannot be served. */
+export type CheckedOriginal = { path: string; bytes: Buffer } | { refused: string };
+
+/** Reads the file at a stored path if it still holds the catalogued content (`size` bytes hashing to `hash`). */
+async function readIfUnchanged(stored: string, size: number, hash: string): Promise<CheckedOriginal> {
+  let handle: fs.promises.FileHandle;
+  try {
+    // O_NONBLOCK: a FIFO put in the file's place must not hang the request.
+    handle = await fs.promises.open(fsPath(stored), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { refused: `${stored} ${code === 'ENOENT' ? 'is gone' : `cannot be opened (${code ?? (error as Error).message})`}; rescan its folder` };
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return { refused: `${stored} is no longer a regular file; rescan its folder` };
+    if (stats.size !== size) return { refused: `${stored} changed since it was catalogued (${size} → ${stats.size} bytes); rescan its folder` };
+    const bytes = await handle.readFile();
+    if (bytes.length !== size || contentHashOf(bytes) !== hash) return { refused: `${stored} changed since it was catalogued (different content); rescan its folder` };
+    return { path: stored, bytes };
+  } catch (error) {
+    return { refused: `${stored} cannot be read (${(error as Error).message})` };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The bytes of the image with this content hash from the first of its present files (primary
+ * path first) that still holds them; null when the image is unknown or has no present file.
+ */
+export async function checkedOriginal(library: Library, hash: string): Promise<CheckedOriginal | null> {
+  if (!CONTENT_HASH.test(hash)) return null;
+  const view = new LibraryViewRepository(library.db);
+  const primary = view.primaryFileByHash(hash);
+  if (!primary?.path) return null;
+  const facts = view.imageFacts(primary.imageId);
+  if (!facts) return null;
+  const others = facts.paths.filter((file) => file.status === 'present' && file.path !== primary.path).map((file) => file.path);
+  let first: CheckedOriginal | undefined;
+  for (const stored of [primary.path, ...others]) {
+    const checked = await readIfUnchanged(stored, facts.byteSize, hash);
+    if ('bytes' in checked) return checked;
+    first ??= checked;
+  }
+  return first ?? null;
+}
+
 /**
  * The thumbnail file of the image with this content hash. When the file is gone (the cache was
  * deleted, or the database copied without its `-files` folder) it is made again from the
- * image's primary file; null when the image is unknown or has no readable file left.
+ * image's original, if that is still unchanged; null when the image is unknown or has no
+ * unchanged file left.
  */
 export async function thumbnailFile(library: Library, hash: string): Promise<string | null> {
   if (!CONTENT_HASH.test(hash)) return null;
@@ -106,8 +163,10 @@ export async function thumbnailFile(library: Library, hash: string): Promise<str
   if (existing && fs.existsSync(existing)) return existing;
   const image = view.primaryFileByHash(hash);
   if (!image?.path) return null;
+  const original = await checkedOriginal(library, hash);
+  if (!original || !('bytes' in original)) return null;
   try {
-    const analysed = await analyseImage(image.path);
+    const analysed = await analyseImage(original.bytes);
     const written = await new ThumbnailCache(library.dataDir).write(hash, analysed.thumbnail.bytes);
     view.recordThumbnail(image.imageId, THUMBNAIL_SIZE_PX, written, analysed.thumbnail.width, analysed.thumbnail.height);
     return insideThumbnails(library, written);
@@ -117,14 +176,30 @@ export async function thumbnailFile(library: Library, hash: string): Promise<str
   }
 }
 
-/** The primary file of the image with this hash when browsers can show its format; else its thumbnail. */
-export async function imageFile(library: Library, hash: string): Promise<{ path: string; contentType: string } | null> {
+/** What the full-image routes send: checked bytes and their type, or why the original is refused. */
+export type ServedImage = { path: string; contentType: string; bytes: Buffer } | { refused: string };
+
+/**
+ * The image with this hash as browsers can show it: its original when the format allows and
+ * the file is unchanged (else refused with the reason), the thumbnail for TIFF/HEIF; null when
+ * the image is unknown or has no file.
+ */
+export async function imageFile(library: Library, hash: string): Promise<ServedImage | null> {
   if (!CONTENT_HASH.test(hash)) return null;
   const file = new LibraryViewRepository(library.db).primaryFileByHash(hash);
   if (!file?.path) return null;
   const contentType = MIME_BY_FORMAT[file.format.toLowerCase()];
-  if (contentType) return { path: file.path, contentType };
+  if (contentType) {
+    const original = await checkedOriginal(library, hash);
+    if (!original) return null;
+    return 'bytes' in original ? { path: original.path, contentType, bytes: original.bytes } : original;
+  }
   // TIFF/HEIF: browsers cannot show them; the thumbnail stands in.
   const thumbnail = await thumbnailFile(library, hash);
-  return thumbnail ? { path: thumbnail, contentType: 'image/webp' } : null;
+  if (!thumbnail) return null;
+  try {
+    return { path: thumbnail, contentType: 'image/webp', bytes: await fs.promises.readFile(thumbnail) };
+  } catch {
+    return null;
+  }
 }

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RateMeter, CancelledError, type ProgressListener } from '../common/progress.ts';
+import { fsPath, hasEscapedBytes } from '../common/file-name-bytes.ts';
 import type { Library } from '../store/db.ts';
 import { FilesRepository, type FileRow } from '../store/files.repository.ts';
 import { ImagesRepository } from '../store/images.repository.ts';
@@ -90,9 +91,13 @@ function describeReadError(error: unknown): string {
   }
 }
 
-/** HEIC goes through a WebAssembly decoder that needs the bytes in memory. */
-function isHeicName(filePath: string): boolean {
-  return /\.(heic|heif)$/i.test(filePath);
+/**
+ * Whether the decoder needs the file's bytes in memory: HEIC goes through a WebAssembly
+ * decoder, and libvips opens files by a text path, which cannot name a file whose name is not
+ * UTF-8 (see core/common/file-name-bytes.ts).
+ */
+function needsBytesInMemory(filePath: string): boolean {
+  return /\.(heic|heif)$/i.test(filePath) || hasEscapedBytes(filePath);
 }
 
 function isUnder(filePath: string, folder: string): boolean {
@@ -242,14 +247,14 @@ export class IngestService {
       // Hash first (a chunked read, nothing kept); libvips then reads the file itself for the
       // decode, off the main thread. The stat check after the decode catches a file that
       // changed in between, so the pixels always belong to the hashed bytes.
-      const content = await readAndHash(file.path, file, { keepBytes: isHeicName(file.path) });
+      const content = await readAndHash(file.path, file, { keepBytes: needsBytesInMemory(file.path) });
       const existing = this.images.byContentHash(content.contentHash);
       const complete = existing !== undefined && this.images.isComplete(existing.id, THUMBNAIL_SIZE_PX) && this.thumbnails.has(content.contentHash);
       let analysed: AnalysedImage | null = null;
       let thumbnailRelpath: string | null = null;
       if (!complete) {
         analysed = await analyseImage(content.bytes ?? file.path, { maxPixels, head: content.head });
-        assertUnchanged(file, await fs.promises.stat(file.path), 'while decoding');
+        assertUnchanged(file, await fs.promises.stat(fsPath(file.path)), 'while decoding');
         thumbnailRelpath = await this.thumbnails.write(content.contentHash, analysed.thumbnail.bytes);
       }
       return { kind: 'ok', file, contentHash: content.contentHash, size: content.size, mtimeMs: content.mtimeMs, analysed, thumbnailRelpath };
@@ -305,7 +310,7 @@ export class IngestService {
         if (other.status === 'removed' || seen.has(other.path)) return false;
         if (other.status === 'missing') return true;
         const listedCompletely = liveRoots.some((root) => isUnder(other.path, root)) && !unreadableFolders.some((folder) => isUnder(other.path, folder));
-        return listedCompletely || !fs.existsSync(other.path);
+        return listedCompletely || !fs.existsSync(fsPath(other.path));
       });
       if (source) {
         this.files.move(source.id, { path: filePath, folderId, ...file });

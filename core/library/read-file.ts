@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { fsPath } from '../common/file-name-bytes.ts';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Bytes kept from the start of the file, for format sniffing. */
@@ -40,6 +41,11 @@ export interface FileContent {
   mtimeMs: number;
 }
 
+/** The content hash of bytes in memory: the same digest `readAndHash` computes while reading. */
+export function contentHashOf(bytes: Uint8Array): string {
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
 /** Throws FileChangedError when `actual` differs from `expected`. */
 export function assertUnchanged(expected: ExpectedStat, actual: { size: number; mtimeMs: number }, when: string): void {
   const mtimeMs = Math.trunc(actual.mtimeMs);
@@ -48,12 +54,13 @@ export function assertUnchanged(expected: ExpectedStat, actual: { size: number; 
 }
 
 /**
- * Reads and hashes `filePath`; throws a clear Error (or FileChangedError) when it cannot.
+ * Reads and hashes `filePath` (a stored path: escaped bytes of a name that is not UTF-8 are
+ * given back to the file system as bytes); throws a clear Error (or FileChangedError) when it cannot.
  * With `keepBytes` the whole file is returned too (for decoders that need it in memory).
  */
 export async function readAndHash(filePath: string, expected: ExpectedStat, options: { keepBytes?: boolean } = {}): Promise<FileContent> {
   // O_NONBLOCK: if the path became a FIFO since the scan, opening it must not hang the ingest.
-  const handle = await fs.promises.open(filePath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const handle = await fs.promises.open(fsPath(filePath), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const chunk = freeChunks.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
   try {
     const before = await handle.stat();

@@ -8,10 +8,13 @@
  * - the excluded folders (the library's own data folder) are never entered, however reached;
  * - system pseudo-filesystems (/proc, /sys, /dev and their kin) are never entered: /proc alone
  *   reaches the whole disk again through every process's `root` link.
+ * Names that are not valid UTF-8 are read as bytes and kept losslessly in the path text
+ * (core/common/file-name-bytes.ts); every file-system call gets `fsPath(path)`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { fsPath, hasEscapedBytes, nameFromBytes } from '../common/file-name-bytes.ts';
 import { hasImageExtension } from './formats.ts';
 
 /** A candidate image file found by the scan (stat of the file a link points to). */
@@ -90,7 +93,7 @@ async function pseudoFilesystem(realPath: string, dev: number, cache: Map<number
   if (cache.has(dev)) return cache.get(dev)!;
   let kind: string | null = null;
   try {
-    kind = PSEUDO_FILESYSTEMS.get(Number((await fs.promises.statfs(realPath)).type)) ?? null;
+    kind = PSEUDO_FILESYSTEMS.get(Number((await fs.promises.statfs(fsPath(realPath))).type)) ?? null;
   } catch {
     // statfs unsupported here: the known mount points above are the check
   }
@@ -134,6 +137,34 @@ function kindOf(stats: fs.Stats): string {
   if (stats.isSocket()) return 'a socket';
   if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
   return 'not a regular file';
+}
+
+/** A folder entry: its name as stored text (escaped bytes for a name that is not UTF-8). */
+interface Entry {
+  name: string;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/**
+ * The entries of a folder. Node decodes names as UTF-8, turning invalid bytes into U+FFFD (a
+ * name that then names no file); only for a folder holding such a name are the names read
+ * again as bytes.
+ */
+async function listFolder(folder: string): Promise<Entry[]> {
+  const entries = await fs.promises.readdir(fsPath(folder), { withFileTypes: true });
+  if (!entries.some((entry) => entry.name.includes('\ufffd') || hasEscapedBytes(entry.name))) return entries;
+  const raw = await fs.promises.readdir(fsPath(folder), { withFileTypes: true, encoding: 'buffer' });
+  return raw.map((entry) => ({
+    name: nameFromBytes(entry.name as unknown as Buffer),
+    isDirectory: () => entry.isDirectory(),
+    isSymbolicLink: () => entry.isSymbolicLink(),
+  }));
+}
+
+/** The real path of a stored path, as stored text. */
+async function realPathOf(stored: string): Promise<string> {
+  return nameFromBytes(await fs.promises.realpath(fsPath(stored), { encoding: 'buffer' }));
 }
 
 interface PendingFolder {
@@ -226,10 +257,10 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
     const folder = pending.pop()!;
     if (exclude.has(folder.path) || exclude.has(folder.ancestors.at(-1)!)) continue;
     let folderStats: fs.Stats;
-    let entries: fs.Dirent[];
+    let entries: Entry[];
     try {
-      folderStats = await fs.promises.stat(folder.path);
-      entries = await fs.promises.readdir(folder.path, { withFileTypes: true });
+      folderStats = await fs.promises.stat(fsPath(folder.path));
+      entries = await listFolder(folder.path);
     } catch (error) {
       problems.push({ path: folder.path, reason: `cannot read folder: ${describeFsError(error)}` });
       unreadableFolders.push(folder.path);
@@ -249,7 +280,7 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
       if (excludedNames.has(`${key}/${entry.name}`)) return;
       let stats: fs.Stats;
       try {
-        stats = await fs.promises.stat(entryPath); // follows links
+        stats = await fs.promises.stat(fsPath(entryPath)); // follows links
       } catch (error) {
         if (entry.isSymbolicLink() && errorCode(error) === 'ENOENT') {
           if (looksLikeImage) problems.push({ path: entryPath, reason: 'broken symbolic link: its target does not exist' });
@@ -262,7 +293,7 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
       let real = entryPath;
       if (entry.isSymbolicLink()) {
         try {
-          real = await fs.promises.realpath(entryPath);
+          real = await realPathOf(entryPath);
         } catch (error) {
           problems.push({ path: entryPath, reason: describeFsError(error) });
           return;
@@ -285,7 +316,7 @@ export async function scanFolders(folders: readonly string[], options: ScanOptio
       if (stats.isDirectory()) {
         // A mount point inside a folder (not reached by a link) may be a pseudo-filesystem too.
         if (!entry.isSymbolicLink() && stats.dev !== folderStats.dev) {
-          const pseudo = await pseudoFilesystem(await fs.promises.realpath(entryPath).catch(() => entryPath), stats.dev, pseudoByDev);
+          const pseudo = await pseudoFilesystem(await realPathOf(entryPath).catch(() => entryPath), stats.dev, pseudoByDev);
           if (pseudo) {
             problems.push({ path: entryPath, reason: pseudoReason(pseudo) });
             return;

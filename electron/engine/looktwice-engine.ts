@@ -7,13 +7,13 @@ import { API_METHODS } from '../../core/api/contract.ts';
 import { toErrorPayload } from '../../core/api/errors.ts';
 import { LooktwiceService } from '../../core/api/service.ts';
 import type { WireError } from '../channels.ts';
-import type { MediaFile } from '../protocol.ts';
+import type { MediaFile, MediaRefusal } from '../protocol.ts';
 import type { EngineService } from './runtime.ts';
 
 /** The main-only methods, called by main as `internal:<name>`. */
 export interface EngineInternals {
   thumbnail(hash: string): Promise<MediaFile | null>;
-  image(hash: string): Promise<MediaFile | null>;
+  image(hash: string): Promise<MediaFile | MediaRefusal | null>;
 }
 
 /** Opens the library at `dbPath` and wraps it as an EngineService. */
@@ -25,8 +25,10 @@ export function createLooktwiceEngine(dbPath: string): EngineService {
       return filePath === null ? null : { filePath };
     },
     image: async (hash) => {
+      // The checked bytes travel to the protocol handler: the file is not opened twice.
       const file = await service.imageFile(hash);
-      return file === null ? null : { filePath: file.path, mimeType: file.contentType };
+      if (file === null) return null;
+      return 'refused' in file ? { refused: file.refused } : { filePath: file.path, mimeType: file.contentType, bytes: file.bytes };
     },
   };
   return {

@@ -77,7 +77,7 @@ describe('looktwice curate', () => {
   it('serves the app at the end until Ctrl-C, with the token required', async () => {
     let checked: { withToken: number; without: number } | null = null;
     const result = await curate([photos, '--db', dbPath], (stdout, stop) => {
-      const match = /Open (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(stdout);
+      const match = /Open (http:\/\/127\.0\.0\.1:\d+\/s\/[0-9a-f]+\/\?token=[0-9a-f]+)/.exec(stdout);
       if (!match || checked) return;
       checked = { withToken: 0, without: 0 };
       const url = match[1]!;
