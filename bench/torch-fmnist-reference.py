@@ -124,7 +124,7 @@ def augment(x):
     theta[:, 1, 2] = cy
     x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
     s = args.color_strength
-    apply = torch.rand(b, 1, 1, 1) < 0.8
+    apply = torch.rand(b, 1, 1, 1) < args.jitter_p
     brightness = torch.where(apply, torch.empty(b, 1, 1, 1).uniform_(max(0.0, 1 - 0.8 * s), 1 + 0.8 * s), torch.ones(b, 1, 1, 1))
     contrast = torch.where(apply, torch.empty(b, 1, 1, 1).uniform_(max(0.0, 1 - 0.8 * s), 1 + 0.8 * s), torch.ones(b, 1, 1, 1))
     x = (x * brightness).clamp(0, 1)
