@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Library } from '../store/db.ts';
 import { FilesRepository } from '../store/files.repository.ts';
 import { ingestFolders, type IngestOptions, type IngestReport } from '../library/ingest.service.ts';
+import { systemFolderReason } from '../library/scan.ts';
 import { invalid } from '../common/errors.ts';
 
 /** The real path of a folder the user names, or a clear reason why it cannot be added. */
@@ -20,6 +21,8 @@ export function resolveFolder(given: string): string {
     throw invalid(`The folder ${absolute} does not exist.`);
   }
   if (!fs.statSync(real).isDirectory()) throw invalid(`${absolute} is a file, not a folder.`);
+  const system = systemFolderReason(real);
+  if (system) throw invalid(`${absolute} is ${system}.`);
   try {
     fs.accessSync(real, fs.constants.R_OK | fs.constants.X_OK);
   } catch {

@@ -101,6 +101,23 @@ async function pseudoFilesystem(realPath: string, dev: number, cache: Map<number
   return kind;
 }
 
+/**
+ * Why a folder (by its real path) is a system pseudo-filesystem and no photo folder, or null;
+ * for refusing it when it is added, before any scan.
+ */
+export function systemFolderReason(realPath: string): string | null {
+  if (process.platform !== 'win32') {
+    const mount = PSEUDO_MOUNT_POINTS.find((point) => isUnder(realPath, point));
+    if (mount) return pseudoReason(mount.slice(1));
+  }
+  try {
+    const kind = PSEUDO_FILESYSTEMS.get(Number(fs.statfsSync(fsPath(realPath)).type));
+    return kind ? pseudoReason(kind) : null;
+  } catch {
+    return null;
+  }
+}
+
 function pseudoReason(kind: string): string {
   return `a system pseudo-filesystem (${kind}), not photos: not scanned`;
 }

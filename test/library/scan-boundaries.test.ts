@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { scanFolders } from '../../core/library/scan.ts';
+import { LooktwiceService } from '../../core/api/service.ts';
 import { ingestFolder, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 
 let temp: TempLibrary;
@@ -61,6 +62,19 @@ describe('pseudo-filesystems', () => {
       expect(result.problems).toEqual([{ path: root, reason: expect.stringMatching(/system pseudo-filesystem .*not scanned/) }]);
     });
   }
+
+  it('adding /proc or /sys to the library is refused at once (400 over the API)', async () => {
+    temp.library.close();
+    const service = LooktwiceService.open(temp.dbPath);
+    try {
+      for (const folder of ['/proc', '/sys/kernel']) {
+        await expect(service.addFolder({ path: folder })).rejects.toMatchObject({ code: 'invalid', message: expect.stringMatching(/is a system pseudo-filesystem/) });
+      }
+      expect(await service.listFolders()).toEqual([]);
+    } finally {
+      await service.close();
+    }
+  });
 
   it('a link to /proc inside a photo folder is not entered, even when following links', async () => {
     await threePhotos();
