@@ -6,11 +6,13 @@
  *  - Conv2DBackpropFilter per convolution: the SIMD kernel vs the XNNPACK convolution route;
  *  - Conv2DBackpropInput per convolution but the stem's: the SIMD kernel vs the previous routes
  *    (stride 1: XNNPACK's Conv2D on the rotated filter; stride 2: matrix product + col2im);
+ *  - one optimizer update of the model (Adam, SGD, LARS): the fused kernels vs the separate ops;
  *  - the whole training step: every kernel off, those of the first round only (SIMD batch norm and
- *    filter gradient, the fused ReLU, the sharing Identity), and every one on.
+ *    filter gradient, the fused ReLU, the sharing Identity), and every one on (also the SIMD input
+ *    gradient and the fused optimizer update).
  * Milliseconds are medians over --repeats; each JSON line carries /proc/loadavg.
  *
- *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|conv|step]
+ *   npm run bench:wasm-kernels -- [--images 128] [--repeats 7] [--steps 3] [--only bn|conv|optimizer|step]
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,9 +22,12 @@ import { batchNormTraining, setBatchNormReluFusion } from '../core/ml/batch-norm
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../core/ml/kernels/batch-norm-training.ts';
 import { useStockWasmKernel } from '../core/ml/kernels/wasm/index.ts';
 import { setDirectInputGradient } from '../core/ml/kernels/wasm/conv2d-backprop-input.ts';
+import { setFusedUpdates } from '../core/ml/kernels/wasm/optimizer-update.ts';
 import { setSimdKernelsDisabled } from '../core/ml/kernels/wasm/simd-kernels.ts';
 import { Random } from '../core/common/random.ts';
 import { SimclrTrainer, defaultTrainConfig, type TrainingImages } from '../core/ml/trainer.ts';
+import { SimclrModel } from '../core/ml/simclr-model.ts';
+import { Optimizer, OPTIMIZERS } from '../core/ml/optimizer.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -162,6 +167,30 @@ function benchConvolutions(images: number, repeats: number): void {
   }
 }
 
+/** One optimizer update of every resnet-small parameter (and the head): fused kernels vs separate ops. */
+function benchOptimizer(repeats: number): void {
+  const model = new SimclrModel({ arch: 'resnet-small', sizePx: 32, channels: 3, seed: 1 });
+  const parameters = model.parameters().filter((p) => p.variable.trainable);
+  const random = new Random(5);
+  const gradients: tf.NamedTensorMap = {};
+  for (const p of parameters) gradients[p.variable.name] = tf.tensor(Float32Array.from({ length: p.variable.size }, () => random.normal() * 1e-3), p.variable.shape);
+  for (const name of OPTIMIZERS) {
+    const optimizer = new Optimizer(parameters, { name, weightDecay: 1e-6 });
+    const [separate, fused] = abTimes([() => setFusedUpdates(false), () => setFusedUpdates(true)], () => optimizer.step(gradients, 1e-4), repeats);
+    emit({
+      bench: 'wasm-kernel',
+      kernel: `optimizer ${name}`,
+      parameters: parameters.reduce((n, p) => n + p.variable.size, 0),
+      ms: { separate_ops: round(separate!), fused: round(fused!), speedup: round(separate! / fused!) },
+      load_average: loadAverage(),
+    });
+    optimizer.dispose();
+  }
+  setFusedUpdates(true);
+  tf.dispose(Object.values(gradients));
+  model.dispose();
+}
+
 async function benchStep(images: number, steps: number): Promise<void> {
   const random = new Random(1);
   const count = 256;
@@ -170,9 +199,11 @@ async function benchStep(images: number, steps: number): Promise<void> {
   const data: TrainingImages = { count, sizePx: 32, channels: 3, pixels };
   const trainer = new SimclrTrainer(defaultTrainConfig({ arch: 'resnet-small', sizePx: 32, batchSize: images / 2, steps: 1000 }));
   // before: none of the project's wasm kernels; round1: those of the first round (batch norm,
-  // filter gradient, Identity), the input gradient on its previous routes; after: every one.
+  // filter gradient, Identity), the input gradient on its previous routes and the optimizer in
+  // separate ops; after: every one.
   const round2 = (on: boolean): void => {
     setDirectInputGradient(on);
+    setFusedUpdates(on);
   };
   const settings: Record<string, () => void> = {
     before: () => {
@@ -226,4 +257,5 @@ await initBackend('wasm');
 const images = Number(args.images);
 if (!args.only || args.only === 'bn') benchBatchNorm(images, Number(args.repeats));
 if (!args.only || args.only === 'conv') benchConvolutions(images, Number(args.repeats));
+if (!args.only || args.only === 'optimizer') benchOptimizer(Number(args.repeats));
 if (!args.only || args.only === 'step') await benchStep(images, Number(args.steps));

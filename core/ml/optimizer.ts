@@ -7,9 +7,13 @@
  *  - `sgd`: SGD with momentum 0.9 and L2 weight decay (not on batch-norm parameters and biases).
  *  - `adam`: AdamW (Kingma & Ba 2015; decoupled weight decay, Loshchilov & Hutter 2019), robust for
  *    the small batches a CPU affords.
+ * On wasm the Adam and momentum updates of each variable run as one fused kernel
+ * (./kernels/wasm/optimizer-update.ts) with the same operation order as the ops here, so both paths
+ * give the same values; LARS's trust ratio stays in ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Parameter } from './layers.ts';
+import { fusedAdamUpdate, fusedMomentumUpdate, fusedUpdatesAvailable } from './kernels/wasm/optimizer-update.ts';
 
 import type { OptimizerName } from './choices.ts';
 
@@ -54,6 +58,7 @@ export class Optimizer {
     this.iterations += 1;
     const { name, weightDecay } = this.options;
     const momentum = this.options.momentum ?? 0.9;
+    const fused = fusedUpdatesAvailable();
     for (const slot of this.slots) {
       const variable = slot.parameter.variable;
       const gradient = gradients[variable.name];
@@ -64,18 +69,34 @@ export class Optimizer {
           const beta2 = this.options.adamBeta2 ?? 0.999;
           const epsilon = this.options.adamEpsilon ?? 1e-8;
           const [m, v] = slot.state as [tf.Variable, tf.Variable];
+          const correction1 = 1 - beta1 ** this.iterations;
+          const correction2 = 1 - beta2 ** this.iterations;
+          if (fused) {
+            const decay = slot.decayed && weightDecay > 0 ? weightDecay : 0;
+            const [nextW, nextM, nextV] = fusedAdamUpdate(variable, m, v, gradient, { beta1, beta2, correction1, correction2, epsilon, weightDecay: decay, learningRate });
+            m.assign(nextM);
+            v.assign(nextV);
+            variable.assign(nextW);
+            return;
+          }
           const nextM = tf.add(tf.mul(m, beta1), tf.mul(gradient, 1 - beta1));
           const nextV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
           m.assign(nextM);
           v.assign(nextV);
-          const correction1 = 1 - beta1 ** this.iterations;
-          const correction2 = 1 - beta2 ** this.iterations;
           let update = tf.div(tf.div(nextM, correction1), tf.add(tf.sqrt(tf.div(nextV, correction2)), epsilon));
           if (slot.decayed && weightDecay > 0) update = tf.add(update, tf.mul(variable, weightDecay));
           variable.assign(tf.sub(variable, tf.mul(update, learningRate)));
           return;
         }
         const [velocity] = slot.state as [tf.Variable];
+        if (fused && (name === 'sgd' || !slot.decayed)) {
+          // LARS without its trust ratio (parameters without decay) is this same momentum step.
+          const decay = slot.decayed && weightDecay > 0 ? weightDecay : 0;
+          const [nextW, nextVelocity] = fusedMomentumUpdate(variable, velocity, gradient, { momentum, weightDecay: decay, learningRate });
+          velocity.assign(nextVelocity);
+          variable.assign(nextW);
+          return;
+        }
         let g: tf.Tensor = gradient;
         if (slot.decayed && weightDecay > 0) g = tf.add(g, tf.mul(variable, weightDecay));
         let scaledRate: tf.Tensor | number = learningRate;

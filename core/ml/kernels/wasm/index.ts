@@ -1,15 +1,17 @@
 /**
  * Training kernels the project registers for tfjs's wasm backend: the ones it lacks
  * (Conv2DBackpropFilter) and the ones it has but runs too slowly for training
- * (Conv2DBackpropInput; Identity, which copies every tensor the tape saves). Each is checked
- * against the cpu backend in test/ml/kernels/wasm/.
+ * (Conv2DBackpropInput; Identity, which copies every tensor the tape saves), and the fused
+ * optimizer updates (./optimizer-update.ts). Each is checked against the cpu backend or the
+ * separate ops in test/ml/kernels/wasm/.
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { identityConfig } from './identity.ts';
+import { adamUpdateConfig, momentumUpdateConfig } from './optimizer-update.ts';
 
-export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig];
+export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [conv2dBackpropFilterConfig, conv2dBackpropInputConfig, identityConfig, adamUpdateConfig, momentumUpdateConfig];
 
 let registered = false;
 /** The backend's own kernels that ours replaced (undefined: it had none), for A/B benchmarks. */

@@ -24,6 +24,11 @@ export interface TrainingKernels {
     H: number, W: number, Ci: number, OHp: number, OWp: number, Co: number,
     KH: number, KW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
   ): void;
+  adam_update(
+    w: number, m: number, v: number, g: number, w2: number, m2: number, v2: number, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, epsilon: number, wd: number, lr: number,
+  ): void;
+  momentum_update(w: number, u: number, g: number, w2: number, u2: number, n: number, momentum: number, wd: number, lr: number): void;
 }
 
 // The WebAssembly JS API (the project's lib settings have no DOM types for it).

@@ -470,4 +470,98 @@
           (br_if $eachRow (i32.lt_u (local.get $ih) (local.get $H))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br_if $eachImage (i32.lt_u (local.get $b) (local.get $images))))))
+
+  ;; One Adam(W) step over n float32 of a variable, written to new buffers (w2, m2, v2), with the
+  ;; optimizer's own operation order so every value equals its separate tfjs ops:
+  ;;   m2 = m·β1 + g·(1 − β1);  v2 = v·β2 + g²·(1 − β2)
+  ;;   u = (m2 / c1) / (sqrt(v2 / c2) + ε) + w·wd;  w2 = w − u·lr
+  ;; (c1, c2: the bias corrections 1 − β^t; wd 0 for parameters without weight decay). Any n.
+  (func (export "adam_update")
+    (param $w i32) (param $m i32) (param $v i32) (param $g i32) (param $w2 i32) (param $m2 i32) (param $v2 i32) (param $n i32)
+    (param $beta1 f32) (param $oneMinusBeta1 f32) (param $beta2 f32) (param $oneMinusBeta2 f32)
+    (param $c1 f32) (param $c2 f32) (param $epsilon f32) (param $wd f32) (param $lr f32)
+    (local $at i32) (local $end i32) (local $vecEnd i32)
+    (local $b1 v128) (local $ob1 v128) (local $b2 v128) (local $ob2 v128) (local $k1 v128) (local $k2 v128) (local $e v128) (local $d v128) (local $l v128)
+    (local $gv v128) (local $mv v128) (local $vv v128) (local $wv v128)
+    (local $gs f32) (local $ms f32) (local $vs f32) (local $ws f32)
+    (local.set $b1 (f32x4.splat (local.get $beta1)))
+    (local.set $ob1 (f32x4.splat (local.get $oneMinusBeta1)))
+    (local.set $b2 (f32x4.splat (local.get $beta2)))
+    (local.set $ob2 (f32x4.splat (local.get $oneMinusBeta2)))
+    (local.set $k1 (f32x4.splat (local.get $c1)))
+    (local.set $k2 (f32x4.splat (local.get $c2)))
+    (local.set $e (f32x4.splat (local.get $epsilon)))
+    (local.set $d (f32x4.splat (local.get $wd)))
+    (local.set $l (f32x4.splat (local.get $lr)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vecEnd)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $at))))
+        (local.set $wv (v128.load (i32.add (local.get $w) (local.get $at))))
+        (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $at))) (local.get $b1)) (f32x4.mul (local.get $gv) (local.get $ob1))))
+        (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $at))) (local.get $b2))
+          (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $ob2))))
+        (v128.store (i32.add (local.get $m2) (local.get $at)) (local.get $mv))
+        (v128.store (i32.add (local.get $v2) (local.get $at)) (local.get $vv))
+        (v128.store (i32.add (local.get $w2) (local.get $at))
+          (f32x4.sub (local.get $wv) (f32x4.mul
+            (f32x4.add
+              (f32x4.div (f32x4.div (local.get $mv) (local.get $k1)) (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $k2))) (local.get $e)))
+              (f32x4.mul (local.get $wv) (local.get $d)))
+            (local.get $l))))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $at))))
+        (local.set $ws (f32.load (i32.add (local.get $w) (local.get $at))))
+        (local.set $ms (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $at))) (local.get $beta1)) (f32.mul (local.get $gs) (local.get $oneMinusBeta1))))
+        (local.set $vs (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $at))) (local.get $beta2))
+          (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $oneMinusBeta2))))
+        (f32.store (i32.add (local.get $m2) (local.get $at)) (local.get $ms))
+        (f32.store (i32.add (local.get $v2) (local.get $at)) (local.get $vs))
+        (f32.store (i32.add (local.get $w2) (local.get $at))
+          (f32.sub (local.get $ws) (f32.mul
+            (f32.add
+              (f32.div (f32.div (local.get $ms) (local.get $c1)) (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $epsilon)))
+              (f32.mul (local.get $ws) (local.get $wd)))
+            (local.get $lr))))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $scalars))))
+
+  ;; One SGD-with-momentum step over n float32, written to new buffers (w2, u2), in the optimizer's
+  ;; operation order: g' = g + w·wd;  u2 = u·μ + g'·lr;  w2 = w − u2. Any n.
+  (func (export "momentum_update")
+    (param $w i32) (param $u i32) (param $g i32) (param $w2 i32) (param $u2 i32) (param $n i32)
+    (param $momentum f32) (param $wd f32) (param $lr f32)
+    (local $at i32) (local $end i32) (local $vecEnd i32) (local $mu v128) (local $d v128) (local $l v128) (local $wv v128) (local $uv v128)
+    (local $ws f32) (local $us f32)
+    (local.set $mu (f32x4.splat (local.get $momentum)))
+    (local.set $d (f32x4.splat (local.get $wd)))
+    (local.set $l (f32x4.splat (local.get $lr)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vecEnd)))
+        (local.set $wv (v128.load (i32.add (local.get $w) (local.get $at))))
+        (local.set $uv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $u) (local.get $at))) (local.get $mu))
+          (f32x4.mul (f32x4.add (v128.load (i32.add (local.get $g) (local.get $at))) (f32x4.mul (local.get $wv) (local.get $d))) (local.get $l))))
+        (v128.store (i32.add (local.get $u2) (local.get $at)) (local.get $uv))
+        (v128.store (i32.add (local.get $w2) (local.get $at)) (f32x4.sub (local.get $wv) (local.get $uv)))
+        (local.set $at (i32.add (local.get $at) (i32.const 16)))
+        (br $vectors)))
+    (block $scalarsDone
+      (loop $scalars
+        (br_if $scalarsDone (i32.ge_u (local.get $at) (local.get $end)))
+        (local.set $ws (f32.load (i32.add (local.get $w) (local.get $at))))
+        (local.set $us (f32.add (f32.mul (f32.load (i32.add (local.get $u) (local.get $at))) (local.get $momentum))
+          (f32.mul (f32.add (f32.load (i32.add (local.get $g) (local.get $at))) (f32.mul (local.get $ws) (local.get $wd))) (local.get $lr))))
+        (f32.store (i32.add (local.get $u2) (local.get $at)) (local.get $us))
+        (f32.store (i32.add (local.get $w2) (local.get $at)) (f32.sub (local.get $ws) (local.get $us)))
+        (local.set $at (i32.add (local.get $at) (i32.const 4)))
+        (br $scalars))))
 )
