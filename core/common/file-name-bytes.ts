@@ -7,8 +7,11 @@
  * U+EF80 + n; bytes below 0x80 are always valid). Valid names are stored unchanged, except the
  * rare one that itself contains a character of that range: its bytes are mapped the same way,
  * so the mapping back is exact for every name. Paths are joined and compared as the stored
- * text; `fsPath` gives the file system the original bytes.
+ * text; `fsPath` gives the file system the original bytes, `decoderInput` gives libvips (which
+ * opens files only by a text path) the file's bytes, and `readableName` is the valid UTF-8 text
+ * other tools show for such a name.
  */
+import fs from 'node:fs';
 
 const FIRST = 0xef80;
 const LAST = 0xefff;
@@ -82,4 +85,21 @@ export function nameBytes(text: string): Buffer {
 /** What to hand the file system for a stored path: the text itself, or its bytes when it holds escaped ones. */
 export function fsPath(text: string): string | Buffer {
   return hasEscapedBytes(text) ? nameBytes(text) : text;
+}
+
+/**
+ * What to hand sharp (libvips) for a stored path: the path itself, or the file's bytes when the
+ * name is not UTF-8 — libvips opens files by a text path, which cannot name such a file.
+ */
+export async function decoderInput(text: string): Promise<string | Buffer> {
+  return hasEscapedBytes(text) ? fs.promises.readFile(nameBytes(text)) : text;
+}
+
+/**
+ * The name as valid UTF-8, for files and tables read by other tools (an export): every byte
+ * that is not UTF-8 becomes U+FFFD, as file managers and Python's errors="replace" show it. It
+ * names the file only when the name was valid UTF-8 to begin with.
+ */
+export function readableName(text: string): string {
+  return hasEscapedBytes(text) ? nameBytes(text).toString('utf8') : text;
 }

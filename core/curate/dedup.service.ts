@@ -10,6 +10,9 @@
  * by the app when it opens a library — looks at the disk for each entry a dead process left
  * open and finishes the move (the file is at its target) or rolls it back (it never left), so no
  * file is stranded outside the library unrecorded and no undo is blocked.
+ *
+ * Paths are the catalogue's text; the file system gets `fsPath` (core/common/file-name-bytes.ts),
+ * so a name that is not UTF-8 is moved and put back with its bytes.
  */
 import fs from 'node:fs';
 import type { Db } from '../store/db.ts';
@@ -17,6 +20,7 @@ import { CurateRepository, type RemovalItem } from '../store/curate.repository.t
 import { JournalRepository, type RemovalJournalEntry } from '../store/journal.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { crashPoint, JOURNAL_OWNER, ownerIsGone } from '../common/crash-point.ts';
+import { fsPath } from '../common/file-name-bytes.ts';
 import type { DuplicateGroup } from './duplicates.ts';
 import { carryOut, moveFile, moveState, planQuarantineMove, planTrashMove, releaseTrashName, restoreTarget, trashLocation, type PlannedMove } from './trash.ts';
 
@@ -75,7 +79,7 @@ export function recoverRemovals(db: Db): RecoveryReport {
   for (const entry of journal.openRemovals()) {
     if (!ownerIsGone(entry.owner)) continue;
     const state = moveState(entry.source, entry.target);
-    if (state === 'copied') fs.unlinkSync(entry.source); // the verified copy is in place: finish its move
+    if (state === 'copied') fs.unlinkSync(fsPath(entry.source)); // the verified copy is in place: finish its move
     if (state === 'moved' || state === 'copied') {
       db.transaction(() => {
         if (entry.op === 'apply') {
@@ -88,7 +92,7 @@ export function recoverRemovals(db: Db): RecoveryReport {
       })();
       if (entry.op === 'apply') report.applied.push({ path: entry.originalPath, outcome: 'finished' });
       else {
-        if (entry.trashInfoPath) fs.rmSync(entry.trashInfoPath, { force: true });
+        if (entry.trashInfoPath) fs.rmSync(fsPath(entry.trashInfoPath), { force: true });
         report.restored.push({ batchId: entry.batchId, from: entry.source, to: entry.target });
       }
     } else if (state === 'not-moved' || (state === 'conflict' && entry.op === 'undo')) {
@@ -157,8 +161,8 @@ export function applyRemovals(db: Db, groups: readonly DuplicateGroup[], options
     const file = repository.fileByPath(victim.path);
     let entryId: number | null = null;
     try {
-      if (!fs.existsSync(victim.group.keep)) throw new Error(`the copy to keep, ${victim.group.keep}, is missing; not removing this one`);
-      const size = fs.statSync(victim.path).size;
+      if (!fs.existsSync(fsPath(victim.group.keep))) throw new Error(`the copy to keep, ${victim.group.keep}, is missing; not removing this one`);
+      const size = fs.statSync(fsPath(victim.path)).size;
       let planned = plan(victim.path);
       const entry = { owner: JOURNAL_OWNER, op: 'apply' as const, batchId, fileId: file?.fileId ?? null, originalPath: victim.path, source: victim.path, byteSize: size };
       entryId = journal.addRemovalIntent({ ...entry, target: planned.movedTo, trashInfoPath: planned.trashInfoPath });
@@ -220,7 +224,7 @@ export function undoLastApply(db: Db, batchId?: number): UndoResult {
     if (item.restoredTo) continue;
     let entryId: number | null = null;
     try {
-      if (!fs.existsSync(item.movedTo)) throw new Error(`${item.movedTo} is no longer there (emptied from the trash or moved?)`);
+      if (!fs.existsSync(fsPath(item.movedTo))) throw new Error(`${item.movedTo} is no longer there (emptied from the trash or moved?)`);
       const target = restoreTarget(item.originalPath);
       entryId = journal.addRemovalIntent({
         owner: JOURNAL_OWNER, op: 'undo', batchId: batch.id, fileId: item.fileId, originalPath: item.originalPath,
@@ -235,7 +239,7 @@ export function undoLastApply(db: Db, batchId?: number): UndoResult {
         repository.recordRestore(item, target);
         journal.setRemovalState(id, 'recorded');
       })();
-      if (item.trashInfoPath) fs.rmSync(item.trashInfoPath, { force: true });
+      if (item.trashInfoPath) fs.rmSync(fsPath(item.trashInfoPath), { force: true });
       result.restored.push({ from: item.movedTo, to: target });
     } catch (error) {
       const reason = (error as Error).message;

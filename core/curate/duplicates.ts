@@ -15,6 +15,7 @@ import { CurateRepository, type CatalogFile, type ImageFeatures } from '../store
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { seededRandom } from '../common/random.ts';
+import { decoderInput } from '../common/file-name-bytes.ts';
 import { dot } from '../common/vectors.ts';
 import { UnionFind } from './union-find.ts';
 import { hammingWords, hexToWords } from '../library/perceptual-hash.ts';
@@ -329,7 +330,7 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
       let hash = entry.features?.pixelHash ?? null;
       if (!hash) {
         try {
-          hash = await pixelHash(entry.files[0]!.path);
+          hash = await pixelHash(await decoderInput(entry.files[0]!.path));
           repository.setPixelHash(entry.imageId, hash);
         } catch {
           hash = `unreadable:${entry.imageId}`;

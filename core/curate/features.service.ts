@@ -1,7 +1,7 @@
 /**
  * Keeps the per-image feature cache (curate_features) complete: computes pixel features for
  * images that have none yet (or an old version), from the thumbnail when one exists (fast) or
- * else the first present file. Incremental: a rerun only touches new images. A file that cannot
+ * else the first present file (by its bytes when its name is not UTF-8). Incremental: a rerun only touches new images. A file that cannot
  * be decoded gets a row with its error, so it is reported once and not retried every run.
  * The image's own perceptual hashes are the ones ingest stored (perceptual_hashes), joined in
  * here; the cache holds only the hashes of the mirror, computed from the same thumbnail ingest
@@ -16,6 +16,7 @@ import type { Db } from '../store/db.ts';
 import { CurateRepository, type ImageFeatures } from '../store/curate.repository.ts';
 import { ImagesRepository } from '../store/images.repository.ts';
 import { RateMeter, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { decoderInput } from '../common/file-name-bytes.ts';
 import { FEATURES_VERSION, computePixelFeatures } from './image-features.ts';
 
 export interface FeatureJobOptions {
@@ -97,7 +98,7 @@ async function featuresFor(repository: CurateRepository, images: ImagesRepositor
   const source = useThumbnail ? thumbnailPath! : filePath;
   const sourceKind: 'thumbnail' | 'file' = useThumbnail ? 'thumbnail' : 'file';
   try {
-    const { hashes, ...features } = await computePixelFeatures(source, hasThumbnail ? thumbnailPath : undefined);
+    const { hashes, ...features } = await computePixelFeatures(useThumbnail ? source : await decoderInput(source), hasThumbnail ? thumbnailPath : undefined);
     const stored = images.perceptualHashes(imageId);
     if (hasThumbnail && (stored?.dhash !== hashes.dhash || stored?.phash !== hashes.phash)) {
       images.upsertPerceptualHashes(imageId, { dhash: hashes.dhash, phash: hashes.phash });

@@ -135,7 +135,7 @@ export async function computePixelFeatures(input: string | Buffer, hashInput?: s
 }
 
 /** sha256 of the decoded, oriented RGBA pixels plus size: equal for the same picture in any container. */
-export async function pixelHash(filePath: string): Promise<string> {
-  const { data, info } = await sharp(filePath, { failOn: 'none' }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+export async function pixelHash(input: string | Buffer): Promise<string> {
+  const { data, info } = await sharp(input, { failOn: 'none' }).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return crypto.createHash('sha256').update(`${info.width}x${info.height}:`).update(data).digest('hex');
 }

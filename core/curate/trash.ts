@@ -16,13 +16,18 @@
  * recovery which of those steps a killed process reached (core/curate/dedup.service.ts keeps
  * the journal). Nothing is ever overwritten: restoring onto an occupied path picks
  * "name (restored).ext".
+ *
+ * Paths are the catalogue's text (core/common/file-name-bytes.ts): a name that is not UTF-8
+ * keeps its bytes in the trash or quarantine and back, every file-system call gets `fsPath`,
+ * and the .trashinfo Path= percent-encodes the original bytes, as the specification says.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { crashPoint } from '../common/crash-point.ts';
-import { fileSha256, pathExists as exists, syncDir } from '../common/durable-files.ts';
+import { fileSha256, pathExists, syncDir } from '../common/durable-files.ts';
+import { fsPath, nameBytes } from '../common/file-name-bytes.ts';
 
 export interface MoveResult {
   movedTo: string;
@@ -37,6 +42,11 @@ export interface PlannedMove extends MoveResult {
 }
 
 const PARTIAL_SUFFIX = '.looktwice-partial';
+
+/** Whether anything is at the stored path `file` (links not followed). */
+function exists(file: string): boolean {
+  return pathExists(fsPath(file));
+}
 
 /** Where this platform's trash is, or null when there is none we can use (Windows). */
 export function trashLocation(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): { kind: 'freedesktop' | 'macos'; dir: string } | null {
@@ -57,12 +67,12 @@ function utimeSeconds(ns: bigint): number {
 
 /** Copies across file systems: copy, fsync, verify, keep mode and times, rename into place, unlink. */
 function moveAcross(from: string, to: string): void {
-  const stat = fs.statSync(from, { bigint: true }); // before reading: reading may move atime
+  const stat = fs.statSync(fsPath(from), { bigint: true }); // before reading: reading may move atime
   const mode = Number(stat.mode) & 0o7777;
-  const partial = to + PARTIAL_SUFFIX;
+  const partial = fsPath(to + PARTIAL_SUFFIX);
   fs.rmSync(partial, { force: true }); // only ever our own leftover: the name is ours
   const hash = crypto.createHash('sha256');
-  const input = fs.openSync(from, 'r');
+  const input = fs.openSync(fsPath(from), 'r');
   try {
     const output = fs.openSync(partial, 'wx', 0o600);
     try {
@@ -86,34 +96,34 @@ function moveAcross(from: string, to: string): void {
     fs.utimesSync(partial, utimeSeconds(stat.atimeNs), utimeSeconds(stat.mtimeNs));
     crashPoint('move-after-copy');
     if (exists(to)) throw new Error(`refusing to overwrite ${to}`);
-    fs.renameSync(partial, to);
+    fs.renameSync(partial, fsPath(to));
   } catch (error) {
     fs.rmSync(partial, { force: true });
     throw error;
   }
-  syncDir(path.dirname(to));
+  syncDir(fsPath(path.dirname(to)));
   crashPoint('move-before-unlink');
   try {
-    fs.unlinkSync(from);
+    fs.unlinkSync(fsPath(from));
   } catch (error) {
     // The original cannot go (a read-only folder?): take the copy back, so the file is in one place.
-    fs.rmSync(to, { force: true });
+    fs.rmSync(fsPath(to), { force: true });
     throw error;
   }
-  syncDir(path.dirname(from));
+  syncDir(fsPath(path.dirname(from)));
 }
 
 /** Moves a file, copying across devices (keeping bytes, mode and times); never overwrites `to`. */
 export function moveFile(from: string, to: string): void {
   if (exists(to)) throw new Error(`refusing to overwrite ${to}`);
   try {
-    fs.renameSync(from, to);
+    fs.renameSync(fsPath(from), fsPath(to));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
     moveAcross(from, to);
     return;
   }
-  syncDir(path.dirname(to));
+  syncDir(fsPath(path.dirname(to)));
 }
 
 /**
@@ -125,9 +135,9 @@ export function moveFile(from: string, to: string): void {
 export function moveState(from: string, to: string): 'moved' | 'not-moved' | 'copied' | 'conflict' | 'lost' {
   const source = exists(from);
   const target = exists(to);
-  if (!target) fs.rmSync(to + PARTIAL_SUFFIX, { force: true });
+  if (!target) fs.rmSync(fsPath(to + PARTIAL_SUFFIX), { force: true });
   if (source && target) {
-    const same = fs.statSync(from).size === fs.statSync(to).size && fileSha256(from) === fileSha256(to);
+    const same = fs.statSync(fsPath(from)).size === fs.statSync(fsPath(to)).size && fileSha256(fsPath(from)) === fileSha256(fsPath(to));
     return same ? 'copied' : 'conflict';
   }
   if (target) return 'moved';
@@ -152,9 +162,21 @@ function trashInfoDate(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-/** Percent-encodes a path for the trashinfo Path= key (RFC 2396 escaping, slashes kept). */
+/** Bytes the trashinfo Path= key keeps as they are: RFC 2396's unreserved characters, and '/'. */
+const UNRESERVED = /^[A-Za-z0-9_.!~*'()/-]$/;
+
+/**
+ * Percent-encodes a path's bytes for the trashinfo Path= key (RFC 2396 escaping, slashes kept):
+ * byte by byte, so a name that is not UTF-8 is recorded as the bytes it has (for a UTF-8 name
+ * this is what encodeURIComponent gives).
+ */
 function encodeTrashPath(filePath: string): string {
-  return filePath.split('/').map((part) => encodeURIComponent(part)).join('/');
+  let encoded = '';
+  for (const byte of nameBytes(filePath)) {
+    const char = String.fromCharCode(byte);
+    encoded += byte < 0x80 && UNRESERVED.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
 }
 
 /** Where `filePath` would go in the user's trash (nothing written yet). Throws on Windows. */
@@ -163,14 +185,14 @@ export function planTrashMove(filePath: string, env: NodeJS.ProcessEnv = process
   if (!location) throw new Error('this platform has no trash folder Looktwice can use; choose a quarantine folder');
   const absolute = path.resolve(filePath);
   if (location.kind === 'macos') {
-    fs.mkdirSync(location.dir, { recursive: true });
+    fs.mkdirSync(fsPath(location.dir), { recursive: true });
     const name = freeName(path.basename(absolute), (n) => !exists(path.join(location.dir, n)));
     return { movedTo: path.join(location.dir, name), trashInfoPath: null, trashInfo: null };
   }
   const filesDir = path.join(location.dir, 'files');
   const infoDir = path.join(location.dir, 'info');
-  fs.mkdirSync(filesDir, { recursive: true, mode: 0o700 });
-  fs.mkdirSync(infoDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(fsPath(filesDir), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(fsPath(infoDir), { recursive: true, mode: 0o700 });
   const name = freeName(path.basename(absolute), (n) => !exists(path.join(filesDir, n)) && !exists(path.join(infoDir, `${n}.trashinfo`)));
   return {
     movedTo: path.join(filesDir, name),
@@ -182,7 +204,7 @@ export function planTrashMove(filePath: string, env: NodeJS.ProcessEnv = process
 /** Where `filePath` would go in a quarantine folder (created if needed), keeping its name when free. */
 export function planQuarantineMove(filePath: string, quarantineDir: string): PlannedMove {
   const dir = path.resolve(quarantineDir);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(fsPath(dir), { recursive: true });
   const name = freeName(path.basename(filePath), (n) => !exists(path.join(dir, n)) && !exists(path.join(dir, n + PARTIAL_SUFFIX)));
   return { movedTo: path.join(dir, name), trashInfoPath: null, trashInfo: null };
 }
@@ -191,7 +213,7 @@ export function planQuarantineMove(filePath: string, quarantineDir: string): Pla
 export function reserveTrashName(planned: PlannedMove): boolean {
   if (!planned.trashInfoPath || planned.trashInfo === null) return true;
   try {
-    fs.writeFileSync(planned.trashInfoPath, planned.trashInfo, { flag: 'wx' });
+    fs.writeFileSync(fsPath(planned.trashInfoPath), planned.trashInfo, { flag: 'wx' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -203,7 +225,7 @@ export function reserveTrashName(planned: PlannedMove): boolean {
 export function releaseTrashName(trashInfoPath: string | null, originalPath: string): void {
   if (!trashInfoPath) return;
   try {
-    if (fs.readFileSync(trashInfoPath, 'utf8').includes(`\nPath=${encodeTrashPath(path.resolve(originalPath))}\n`)) fs.rmSync(trashInfoPath, { force: true });
+    if (fs.readFileSync(fsPath(trashInfoPath), 'utf8').includes(`\nPath=${encodeTrashPath(path.resolve(originalPath))}\n`)) fs.rmSync(fsPath(trashInfoPath), { force: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
@@ -215,7 +237,7 @@ export function carryOut(from: string, planned: PlannedMove): void {
   try {
     moveFile(from, planned.movedTo);
   } catch (error) {
-    if (planned.trashInfoPath) fs.rmSync(planned.trashInfoPath, { force: true });
+    if (planned.trashInfoPath) fs.rmSync(fsPath(planned.trashInfoPath), { force: true });
     throw error;
   }
 }
@@ -228,7 +250,7 @@ export function moveToTrash(filePath: string, env: NodeJS.ProcessEnv = process.e
     try {
       moveFile(path.resolve(filePath), planned.movedTo);
     } catch (error) {
-      if (planned.trashInfoPath) fs.rmSync(planned.trashInfoPath, { force: true });
+      if (planned.trashInfoPath) fs.rmSync(fsPath(planned.trashInfoPath), { force: true });
       throw error;
     }
     return { movedTo: planned.movedTo, trashInfoPath: planned.trashInfoPath };
@@ -246,7 +268,7 @@ export function moveToQuarantine(filePath: string, quarantineDir: string): MoveR
 /** Where a restored file goes: its original path, or a free "name (restored).ext" beside it. */
 export function restoreTarget(originalPath: string): string {
   const dir = path.dirname(originalPath);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(fsPath(dir), { recursive: true });
   return exists(originalPath) ? path.join(dir, freeName(path.basename(originalPath), (n) => !exists(path.join(dir, n)), ' (restored)')) : originalPath;
 }
 
@@ -258,6 +280,6 @@ export function restoreFile(movedTo: string, originalPath: string, trashInfoPath
   if (!exists(movedTo)) throw new Error(`${movedTo} is no longer there (emptied from the trash or moved?)`);
   const target = restoreTarget(originalPath);
   moveFile(movedTo, target);
-  if (trashInfoPath) fs.rmSync(trashInfoPath, { force: true });
+  if (trashInfoPath) fs.rmSync(fsPath(trashInfoPath), { force: true });
   return target;
 }

@@ -16,7 +16,11 @@
  *   - never into a photo folder of the library or its data folder (target.ts), even with `force`;
  *   - the user's photos are only read; name collisions are resolved without losing an image;
  *   - a manifest records the settings, counts per class and split, the model runs used, and
- *     every file written.
+ *     every file written;
+ *   - a photo whose name is not UTF-8 is read through its bytes (core/common/file-name-bytes.ts)
+ *     and exported under its readable name (each such byte U+FFFD), so every name in the
+ *     export's folders, tables and manifest is valid UTF-8 and matches; a symbolic link points
+ *     at the original's bytes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +28,7 @@ import sharp from 'sharp';
 import { CancelledError, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { crashPoint, JOURNAL_OWNER } from '../common/crash-point.ts';
 import { fileSha256 } from '../common/durable-files.ts';
+import { decoderInput, fsPath, nameFromBytes, readableName } from '../common/file-name-bytes.ts';
 import type { Db } from '../store/db.ts';
 import { JournalRepository } from '../store/journal.repository.ts';
 import { LabelsRepository, type LabelSource } from '../store/labels.repository.ts';
@@ -265,7 +270,7 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
   const listWritten = (relativePath: string): void => {
     const file = path.join(temp, relativePath);
     const posix = relativePath.split(path.sep).join('/');
-    files.push(fs.lstatSync(file).isSymbolicLink() ? { path: posix, symlink: fs.readlinkSync(file) } : { path: posix, size: fs.statSync(file).size, sha256: fileSha256(file) });
+    files.push(fs.lstatSync(file).isSymbolicLink() ? { path: posix, symlink: nameFromBytes(fs.readlinkSync(file, { encoding: 'buffer' })) } : { path: posix, size: fs.statSync(file).size, sha256: fileSha256(file) });
   };
   const names = new FileNameAllocator();
   // Class names become folder names: make each safe and unique even on case-insensitive disks
@@ -287,31 +292,31 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       const image = plan.images[k]!;
       const folder = path.join(usesSplitFolders(settings.format) ? image.split : 'images', classFolder.get(image.className)!);
       const resized = resizePx !== null ? resizedFormat(image.format) : null;
-      const name = names.allocate(folder, path.basename(image.sourcePath), image.contentHash, resized?.extension);
+      const name = names.allocate(folder, readableName(path.basename(image.sourcePath)), image.contentHash, resized?.extension);
       const relativePath = path.join(folder, name);
       const target = path.join(temp, relativePath);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       try {
         if (resized) {
-          await sharp(image.sourcePath)
+          await sharp(await decoderInput(image.sourcePath))
             .rotate() // apply EXIF orientation: training code rarely does
             .resize({ width: resizePx!, height: resizePx!, fit: 'inside', withoutEnlargement: true })
             .toFormat(resized.format)
             .toFile(target);
         } else if (mode === 'symlink') {
-          fs.accessSync(image.sourcePath, fs.constants.R_OK);
-          fs.symlinkSync(image.sourcePath, target);
+          fs.accessSync(fsPath(image.sourcePath), fs.constants.R_OK);
+          fs.symlinkSync(fsPath(image.sourcePath), target);
         } else if (mode === 'hardlink') {
           try {
-            fs.linkSync(image.sourcePath, target);
+            fs.linkSync(fsPath(image.sourcePath), target);
           } catch (error) {
             const code = (error as NodeJS.ErrnoException).code;
             if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') throw error;
             hardlinkFellBack = true;
-            fs.copyFileSync(image.sourcePath, target, fs.constants.COPYFILE_EXCL);
+            fs.copyFileSync(fsPath(image.sourcePath), target, fs.constants.COPYFILE_EXCL);
           }
         } else {
-          fs.copyFileSync(image.sourcePath, target, fs.constants.COPYFILE_EXCL);
+          fs.copyFileSync(fsPath(image.sourcePath), target, fs.constants.COPYFILE_EXCL);
         }
         written.push({ ...image, relativePath });
         listWritten(relativePath);
@@ -353,7 +358,7 @@ export async function runExport(db: Db, settings: ExportSettings): Promise<Expor
       source: image.source,
       confidence: Number(image.confidence.toFixed(6)),
       content_hash: image.contentHash,
-      original_path: image.sourcePath,
+      original_path: readableName(image.sourcePath),
     });
     if (settings.format === 'csv') {
       const header = ['path', 'class', 'split', 'source', 'confidence', 'content_hash', 'original_path'];

@@ -18,6 +18,9 @@
  * an entry from whatever the disk shows, so the next export (or the app at open,
  * `recoverExports`) finishes a swap a crash interrupted: OUT ends as the old export or the new
  * one, the user's files in it, with no `…-replaced-*` or `…-partial-*` leftover.
+ *
+ * Names in OUT are read as bytes and kept as the catalogue's text (core/common/file-name-bytes.ts),
+ * so a user's file or folder whose name is not UTF-8 is moved back like any other.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +28,7 @@ import type { Db } from '../store/db.ts';
 import { JournalRepository, type ExportJournalEntry } from '../store/journal.repository.ts';
 import { crashPoint, ownerIsGone } from '../common/crash-point.ts';
 import { fileSha256, pathExists, syncDir } from '../common/durable-files.ts';
+import { fsPath, nameFromBytes } from '../common/file-name-bytes.ts';
 
 /** A file the export wrote, as its manifest lists it: a copy (size, hash) or a symbolic link (its target). */
 export type WrittenFile = { path: string; size: number; sha256: string } | { path: string; symlink: string };
@@ -56,9 +60,9 @@ function relativeOf(root: string, file: string): string {
 /** Whether `file` is still exactly what the export listed (so deleting it loses nothing). */
 function isUnchanged(file: string, written: WrittenFile): boolean {
   try {
-    const stat = fs.lstatSync(file);
-    if ('symlink' in written) return stat.isSymbolicLink() && fs.readlinkSync(file) === written.symlink;
-    return stat.isFile() && stat.size === written.size && fileSha256(file) === written.sha256;
+    const stat = fs.lstatSync(fsPath(file));
+    if ('symlink' in written) return stat.isSymbolicLink() && nameFromBytes(fs.readlinkSync(fsPath(file), { encoding: 'buffer' })) === written.symlink;
+    return stat.isFile() && stat.size === written.size && fileSha256(fsPath(file)) === written.sha256;
   } catch {
     return false;
   }
@@ -93,27 +97,27 @@ function restoreUserFiles(out: string, replaced: string, plan: SwapPlan): { kept
   const kept: string[] = [];
   const blocked: string[] = [];
   const visit = (dir: string): void => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const from = path.join(dir, entry.name);
+    for (const entry of fs.readdirSync(fsPath(dir), { withFileTypes: true, encoding: 'buffer' })) {
+      const from = path.join(dir, nameFromBytes(entry.name));
       const relative = relativeOf(replaced, from);
       if (entry.isDirectory()) {
         visit(from);
-        if (fs.readdirSync(from).length > 0) continue;
+        if (fs.readdirSync(fsPath(from)).length > 0) continue;
         // An empty folder: the old export's goes, one the user made comes back.
-        if (!oursDirs.has(relative)) fs.mkdirSync(path.join(out, relative), { recursive: true });
-        fs.rmdirSync(from);
+        if (!oursDirs.has(relative)) fs.mkdirSync(fsPath(path.join(out, relative)), { recursive: true });
+        fs.rmdirSync(fsPath(from));
         continue;
       }
       const written = ours.get(relative);
       if (written && isUnchanged(from, written)) {
-        fs.unlinkSync(from);
+        fs.unlinkSync(fsPath(from));
         continue;
       }
       const to = path.join(out, relative);
       try {
-        if (pathExists(to)) throw new Error('taken');
-        fs.mkdirSync(path.dirname(to), { recursive: true });
-        fs.renameSync(from, to);
+        if (pathExists(fsPath(to))) throw new Error('taken');
+        fs.mkdirSync(fsPath(path.dirname(to)), { recursive: true });
+        fs.renameSync(fsPath(from), fsPath(to));
         kept.push(to);
         crashPoint('export-restoring');
       } catch {

@@ -5,13 +5,15 @@
  * hash and size, so it is incremental (a re-run decodes only new images) and shared by every run
  * at that size. Training and embedding then never decode an image in their loop.
  * Thumbnails from ingest are used as the source when they are large enough (cheaper, and they
- * exist for formats sharp cannot decode); otherwise the original file.
+ * exist for formats sharp cannot decode); otherwise the original file (by its bytes when its
+ * name is not UTF-8, core/common/file-name-bytes.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { RateMeter, throwIfCancelled, type ProgressListener } from '../common/progress.ts';
+import { decoderInput } from '../common/file-name-bytes.ts';
 import type { TrainingImageSource } from '../store/training-images.repository.ts';
 import type { TrainingImages } from './trainer.ts';
 
@@ -36,7 +38,7 @@ export function cacheFile(dataDir: string, sizePx: number, contentHash: string):
 
 /** Decodes one image to sizePx × sizePx × 3 uint8 (centre crop of the short-side resize). */
 export async function decodeForTraining(file: string, sizePx: number, autoOrient: boolean): Promise<Buffer> {
-  let pipeline = sharp(file, { failOn: 'none', limitInputPixels: 268_402_689 });
+  let pipeline = sharp(await decoderInput(file), { failOn: 'none', limitInputPixels: 268_402_689 });
   if (autoOrient) pipeline = pipeline.rotate();
   const { data, info } = await pipeline
     .resize(sizePx, sizePx, { fit: 'cover', position: 'centre', kernel: 'lanczos3' })
