@@ -66,7 +66,7 @@ export async function trainLibrary(
   let runId: number | null = null;
   let config: TrainConfig;
   if (request.resume) {
-    const previous = runs.list().find((r) => r.checkpointPath && r.status !== 'completed');
+    const previous = runs.latestResumable(); // the one rule, also core/app/training.ts's runToResume
     if (!previous) throw new Error('there is no stopped run to resume; start a new one without --resume');
     runId = previous.id;
     const saved = previous.config as unknown as TrainConfig;
