@@ -13,6 +13,7 @@
 import type { Db } from '../store/db.ts';
 import { CurateRepository, type CatalogFile, type ImageFeatures } from '../store/curate.repository.ts';
 import { EmbeddingsRepository } from '../store/embeddings.repository.ts';
+import { DuplicateGroupsRepository } from '../store/duplicate-groups.repository.ts';
 import { throwIfCancelled, type ProgressListener } from '../common/progress.ts';
 import { seededRandom } from '../common/random.ts';
 import { decoderInput } from '../common/file-name-bytes.ts';
@@ -238,8 +239,9 @@ interface ImageEntry {
 
 /**
  * Finds exact and near-duplicate groups among present files. Computes missing pixel features
- * first (cached, incremental). Groups the user dismissed ("keep all") are left out unless
- * includeDismissed. Stable: groups ordered by their keeper's path.
+ * first (cached, incremental). Groups the user dismissed ("keep all", by the one rule:
+ * DuplicateGroupsRepository.keptAllCheck) are left out unless includeDismissed. Stable:
+ * groups ordered by their keeper's path.
  */
 export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions = {}): Promise<DuplicateGroup[]> {
   const thresholds = { ...NEAR_DUPLICATE_THRESHOLDS, ...options.thresholds };
@@ -440,7 +442,7 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
   }
 
   // 3. Groups: components with ≥ 2 images, plus single images at several paths.
-  const dismissed = options.includeDismissed ? [] : repository.keepAllSets();
+  const keptAll = options.includeDismissed ? () => false : new DuplicateGroupsRepository(db).keptAllCheck();
   const groups: DuplicateGroup[] = [];
   const components = grouped.groups(1);
   for (const component of components) {
@@ -448,8 +450,7 @@ export async function findDuplicateGroups(db: Db, options: FindDuplicatesOptions
     if (files.length < 2) continue;
     const root = grouped.find(component[0]!);
     const exact = component.every((i) => exactOnly.find(i) === exactOnly.find(component[0]!));
-    const paths = new Set(files.map((f) => f.path));
-    if (dismissed.some((set) => [...paths].every((p) => set.has(p)))) continue;
+    if (keptAll(files.map((f) => f.path))) continue;
     const { keep, why } = chooseKeeper(files);
     const members = [keep.path, ...files.map((f) => f.path).filter((p) => p !== keep.path).sort()];
     const similarity = exact ? 1 : Math.round((edgeSimilarity.get(root) ?? 1) * 1e4) / 1e4;

@@ -199,21 +199,6 @@ export class CurateRepository {
     })();
   }
 
-  /** The path sets the user marked "keep all". */
-  keepAllSets(): Array<Set<string>> {
-    const rows = this.db.prepare(
-      `SELECT m.decision_id AS id, m.path FROM duplicate_decision_members m
-       JOIN duplicate_decisions d ON d.id = m.decision_id WHERE d.decision = 'keep_all'`,
-    ).all() as Array<{ id: number; path: string }>;
-    const byId = new Map<number, Set<string>>();
-    for (const row of rows) {
-      const set = byId.get(row.id) ?? new Set<string>();
-      set.add(row.path);
-      byId.set(row.id, set);
-    }
-    return [...byId.values()];
-  }
-
   // ---- removals ----
 
   createRemovalBatch(method: 'trash' | 'quarantine', destination: string): number {

@@ -39,7 +39,7 @@ export class DuplicateGroupsRepository extends CachedStatementsRepository {
    * a group whose every path the user marked "keep all" is stored as dismissed.
    */
   replace(groups: readonly FoundDuplicateGroup[]): void {
-    const keptAll = this.keepAllSets();
+    const keptAll = this.keptAllCheck();
     const insertGroup = this.sql(
       'INSERT INTO duplicate_groups (id, kind, similarity, keep_path, keep_image_id, why, dismissed) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -49,7 +49,7 @@ export class DuplicateGroupsRepository extends CachedStatementsRepository {
       this.db.prepare('DELETE FROM duplicate_groups').run();
       for (const group of groups) {
         const id = Math.min(...group.imageIds);
-        const dismissed = keptAll.some((set) => group.members.every((p) => set.has(p)));
+        const dismissed = keptAll(group.members);
         insertGroup.run(id, group.kind, group.similarity, group.keep, group.keepImageId, group.why, dismissed ? 1 : 0);
         group.members.forEach((memberPath, position) => {
           insertMember.run(id, position, memberPath, (imageOf.get(memberPath) as number | undefined) ?? group.keepImageId);
@@ -101,6 +101,18 @@ export class DuplicateGroupsRepository extends CachedStatementsRepository {
   /** The user acted on the group: it leaves the review list (export still keeps its members together). */
   markResolved(id: number, how: 'kept' | 'removed'): void {
     this.sql(`UPDATE duplicate_groups SET resolved = 1, dismissed = CASE WHEN ? = 'kept' THEN 1 ELSE dismissed END WHERE id = ?`).run(how, id);
+  }
+
+  /**
+   * The one "keep all" rule: a group is one the user kept when every path of it is in one of
+   * their "keep all" decisions (core/curate/dedup.service.ts keepAll). So a kept group that
+   * lost a copy stays kept, and one that gained a copy is suggested again. The decisions are
+   * read once, here; the returned check is for one search's groups (the search in
+   * core/curate/duplicates.ts and `replace`).
+   */
+  keptAllCheck(): (paths: readonly string[]) => boolean {
+    const sets = this.keepAllSets();
+    return (paths) => sets.some((set) => paths.every((p) => set.has(p)));
   }
 
   /** The path sets the user marked "keep all" (duplicate_decisions of core/curate/dedup.service.ts). */
