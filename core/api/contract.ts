@@ -20,51 +20,25 @@
 import type { ParamsIn, ParamsMethod, TrainOptionsIn, ImageQueryIn, ExportOptionsIn, PipelineOptionsIn, PIPELINE_STEPS } from '../app/schemas.ts';
 import type { FlagKind as CommonFlagKind } from '../common/flag-kinds.ts';
 import type { ErrorCode } from '../common/errors.ts';
+import type { Progress as ProgressInfo } from '../common/progress.ts';
+import type {
+  ViewImage as ImageSummary,
+  ViewLabel as ImageLabel,
+  ViewFolder as FolderInfo,
+  RunStatus,
+  ViewRun as RunSummary,
+  ViewRunMetrics as RunMetrics,
+  RunGaugeReading as RunGauge,
+} from '../store/view-shapes.ts';
+
+// Declared once where they are produced (the progress primitive, the store's read model) and
+// offered here under the contract's names.
+export type { ProgressInfo, ImageSummary, ImageLabel, FolderInfo, RunStatus, RunSummary, RunMetrics, RunGauge };
 
 /** The parameter of method M, as callers pass it (derived from its schema). */
 type P<M extends ParamsMethod> = ParamsIn<M>;
 
 // ───────────────────────────── shared shapes ─────────────────────────────
-
-/** One progress report (same shape as core/common/progress.ts, repeated here so the renderer needs no core import). */
-export interface ProgressInfo {
-  /** e.g. 'ingest:scan', 'ingest:process', 'train', 'embed', 'duplicates', 'map'. */
-  phase: string;
-  done: number;
-  /** null while still unknown (e.g. during a folder scan). */
-  total: number | null;
-  ratePerS?: number;
-  etaS?: number;
-  message?: string;
-}
-
-/** An image as the grid, cards and lists show it. `hash` addresses its thumbnail. */
-export interface ImageSummary {
-  id: number;
-  /** Content hash (lowercase hex); the thumbnail is fetched by this, never by path. */
-  hash: string;
-  /** The first present path of the image (an image may live at several paths). */
-  path: string;
-  fileName: string;
-  width: number;
-  height: number;
-  /** ISO 8601 from EXIF DateTimeOriginal, or null. */
-  takenAt: string | null;
-  /** Quality flag kinds raised for this image (core/common/flag-kinds.ts). */
-  flags: FlagKind[];
-  /** Cluster id from the latest clustering, or null. */
-  clusterId: number | null;
-  label: ImageLabel | null;
-}
-
-/** The label of one image: from the user, or predicted by the linear probe. */
-export interface ImageLabel {
-  classId: number;
-  className: string;
-  source: 'user' | 'probe';
-  /** Probe confidence in [0, 1]; 1 for user labels. */
-  confidence: number;
-}
 
 /** A long operation started in the background. */
 export interface JobRef {
@@ -139,13 +113,6 @@ export interface DerivedState {
   changed: Array<'images' | 'embeddings' | 'labels'>;
 }
 
-export interface FolderInfo {
-  id: number;
-  path: string;
-  images: number;
-  lastScanAt: string | null;
-}
-
 export interface IngestResult {
   added: number;
   updated: number;
@@ -217,60 +184,6 @@ export interface TrainPlan {
   images: number;
   /** Estimated wall time of the whole run, or null when unknown. */
   estimatedSeconds: number | null;
-}
-
-export type RunStatus = 'running' | 'stopped' | 'completed' | 'failed';
-
-export interface RunSummary {
-  id: number;
-  status: RunStatus;
-  backend: string;
-  device: string;
-  arch: string | null;
-  sizePx: number | null;
-  startedAt: string;
-  finishedAt: string | null;
-  stepsDone: number;
-  stepsTotal: number | null;
-  finalLoss: number | null;
-  imagesPerS: number | null;
-  /** Whether a checkpoint exists so the run can be resumed. */
-  resumable: boolean;
-  embedded: number;
-  error: string | null;
-  /** Configuration as recorded by the trainer. */
-  config: Record<string, string | number | boolean | null>;
-}
-
-/** Metrics of one run as parallel arrays (cheap to chart). */
-export interface RunMetrics {
-  runId: number;
-  step: number[];
-  loss: number[];
-  imagesPerS: Array<number | null>;
-  learningRate: Array<number | null>;
-  /** The label-free quality gauge's readings, by step (empty for runs from before it, or tiny libraries). */
-  gauge: RunGauge[];
-}
-
-/**
- * One reading of the label-free quality gauge: two fixed augmented views of images held out of
- * training; does each view's nearest neighbour (cosine, in h) find its partner view?
- */
-export interface RunGauge {
-  step: number;
-  /** Held-out contrastive top-1 of the embedding, in [0, 1]; higher is better. */
-  top1: number;
-  /** Wang & Isola alignment (mean squared distance of partner views), lower is better. */
-  alignment: number;
-  /** Wang & Isola uniformity (log mean Gaussian potential), lower is better. */
-  uniformity: number;
-  /** The same top-1 of the raw pixels: the embedding is worth using when it beats this. */
-  pixelsTop1: number;
-  /** Images held out of training for the gauge. */
-  heldOut: number;
-  /** More training has stopped helping (the best of the last 3 readings gains < 0.5 points). */
-  stoppedHelping: boolean;
 }
 
 export interface TrainResult {

@@ -1,39 +1,20 @@
 /**
  * The app's read model: the SQL behind the library grid (filtered, sorted, paged over 100k
  * images), image detail, folders, runs and their metrics, the newest clustering and map. It only
- * reads; writes belong to the other repositories. Shapes mirror core/api/contract.ts (the store
- * imports nothing above it; the API's types check them structurally). Labels are read through
- * the effective_labels view ("which label wins", migration 0006) and paths through
- * primary-path.ts, so every screen agrees on both rules.
+ * reads; writes belong to the other repositories. Its shapes are declared in view-shapes.ts,
+ * which core/api/contract.ts re-exports. Labels are read through the effective_labels view
+ * ("which label wins", migration 0006) and paths through primary-path.ts, so every screen
+ * agrees on both rules.
  */
 import path from 'node:path';
 import type { Db } from './db.ts';
 import type { FlagKind } from '../common/flag-kinds.ts';
 import { FlagsRepository } from './flags.repository.ts';
 import { primaryPathSql } from './primary-path.ts';
-import { RunsRepository, type RunGaugeReading, type RunStatus } from './runs.repository.ts';
+import { RunsRepository } from './runs.repository.ts';
+import type { RunStatus, ViewFolder, ViewImage, ViewLabel, ViewRun, ViewRunMetrics } from './view-shapes.ts';
 
-/** A label as the grid shows it. */
-export interface ViewLabel {
-  classId: number;
-  className: string;
-  source: 'user' | 'probe';
-  confidence: number;
-}
-
-/** An image as the grid, cards and lists show it (ImageSummary of the contract). */
-export interface ViewImage {
-  id: number;
-  hash: string;
-  path: string;
-  fileName: string;
-  width: number;
-  height: number;
-  takenAt: string | null;
-  flags: FlagKind[];
-  clusterId: number | null;
-  label: ViewLabel | null;
-}
+export type { ViewFolder, ViewImage, ViewLabel, ViewRun, ViewRunMetrics } from './view-shapes.ts';
 
 /** Filters of the grid (ImageQuery of the contract, already validated). */
 export interface ViewQuery {
@@ -49,42 +30,6 @@ export interface ViewQuery {
   order?: 'asc' | 'desc';
   offset?: number;
   limit?: number;
-}
-
-export interface ViewFolder {
-  id: number;
-  path: string;
-  images: number;
-  lastScanAt: string | null;
-}
-
-/** A training run as the Train screen lists it (RunSummary of the contract). */
-export interface ViewRun {
-  id: number;
-  status: RunStatus;
-  backend: string;
-  device: string;
-  arch: string | null;
-  sizePx: number | null;
-  startedAt: string;
-  finishedAt: string | null;
-  stepsDone: number;
-  stepsTotal: number | null;
-  finalLoss: number | null;
-  imagesPerS: number | null;
-  resumable: boolean;
-  embedded: number;
-  error: string | null;
-  config: Record<string, string | number | boolean | null>;
-}
-
-export interface ViewRunMetrics {
-  runId: number;
-  step: number[];
-  loss: number[];
-  imagesPerS: Array<number | null>;
-  learningRate: Array<number | null>;
-  gauge: RunGaugeReading[];
 }
 
 /** Columns of one image row as the summary needs them. */

@@ -3,8 +3,9 @@
  * device are recorded when it starts; steps, loss and throughput as it goes; status at the end.
  */
 import type { Db } from './db.ts';
+import type { RunGaugeReading, RunStatus } from './view-shapes.ts';
 
-export type RunStatus = 'running' | 'stopped' | 'completed' | 'failed';
+export type { RunGaugeReading, RunStatus } from './view-shapes.ts';
 
 export interface RunRow {
   id: number;
@@ -62,21 +63,6 @@ function toRun(raw: RawRun): RunRow {
     checkpointPath: raw.checkpoint_path,
     error: raw.error,
   };
-}
-
-/** One reading of the label-free quality gauge (core/ml/quality-gauge.ts) during a run. */
-export interface RunGaugeReading {
-  step: number;
-  /** Held-out contrastive top-1 of h, in [0, 1]. */
-  top1: number;
-  alignment: number;
-  uniformity: number;
-  /** The same top-1 of the raw pixels: the baseline the embedding has to beat. */
-  pixelsTop1: number;
-  /** Images held out of training for the gauge. */
-  heldOut: number;
-  /** The plateau rule: more training has stopped helping. */
-  stoppedHelping: boolean;
 }
 
 export class RunsRepository {
