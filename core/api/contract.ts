@@ -30,10 +30,19 @@ import type {
   ViewRunMetrics as RunMetrics,
   RunGaugeReading as RunGauge,
 } from '../store/view-shapes.ts';
+import type {
+  ModelExportResult as ModelExportInfo,
+  ModelImportResult as ModelImportInfo,
+  EmbeddingsExportResult as EmbeddingsExportInfo,
+  UnmatchedRow,
+  EmbeddingsImportResult as EmbeddingsImportInfo,
+  LabelsImportResult as LabelsImportInfo,
+} from '../app/interop-results.ts';
 
-// Declared once where they are produced (the progress primitive, the store's read model) and
-// offered here under the contract's names.
+// Declared once where they are produced (the progress primitive, the store's read model, the
+// interop use cases) and offered here under the contract's names.
 export type { ProgressInfo, ImageSummary, ImageLabel, FolderInfo, RunStatus, RunSummary, RunMetrics, RunGauge };
+export type { ModelExportInfo, ModelImportInfo, EmbeddingsExportInfo, UnmatchedRow, EmbeddingsImportInfo, LabelsImportInfo };
 
 /** The parameter of method M, as callers pass it (derived from its schema). */
 type P<M extends ParamsMethod> = ParamsIn<M>;
@@ -324,84 +333,6 @@ export type PipelineOptions = PipelineOptionsIn;
 
 export interface PipelineResult {
   steps: Array<{ step: PipelineStep; status: 'done' | 'skipped' | 'failed'; summary: string }>;
-}
-
-// ───────────────────────────── interop (core/app/interop.ts) ─────────────────────────────
-
-/** An encoder written as torchvision-layout safetensors, with what was written beside it. */
-export interface ModelExportInfo {
-  run: number;
-  weights: string;
-  card: string;
-  readme: string;
-  pytorchModule: string;
-  arch: string;
-  inputSize: number;
-  dim: number;
-  tensors: number;
-}
-
-/** An encoder imported as a run. */
-export interface ModelImportInfo {
-  run: number;
-  arch: string;
-  widths: number[];
-  blocks: number[];
-  stem: 'cifar' | 'imagenet';
-  sizePx: number;
-  padding: 'same' | 'symmetric';
-  normalisation: { mean: number[]; std: number[] };
-  dim: number;
-  ignored: string[];
-  fromLooktwice: boolean;
-}
-
-/** Embeddings written to disk. */
-export interface EmbeddingsExportInfo {
-  run: number;
-  format: 'parquet' | 'npy';
-  rows: number;
-  dim: number;
-  files: string[];
-}
-
-/** A row of an imported file that matched no image (or could not be read). */
-export interface UnmatchedRow {
-  /** 1-based row (or the file, for a folder tree). */
-  row: number | string;
-  key: string;
-  reason: string;
-}
-
-/** Embeddings imported (or, with dryRun, what would be). */
-export interface EmbeddingsImportInfo {
-  dryRun: boolean;
-  /** The new run holding them (null on a dry run or when nothing matched). */
-  run: number | null;
-  rows: number;
-  matched: number;
-  dim: number;
-  unmatchedCount: number;
-  /** The first unmatched rows. */
-  unmatched: UnmatchedRow[];
-}
-
-/** Labels imported (or, with dryRun, what would be). */
-export interface LabelsImportInfo {
-  dryRun: boolean;
-  kind: 'folder' | 'csv' | 'jsonl';
-  rows: number;
-  matched: number;
-  /** Images given a label (new or changed). */
-  labeled: number;
-  /** Images that already had that label. */
-  unchanged: number;
-  /** Images you had labeled differently (kept unless replace). */
-  conflicts: number;
-  classesCreated: string[];
-  perClass: Record<string, number>;
-  unmatchedCount: number;
-  unmatched: UnmatchedRow[];
 }
 
 // ───────────────────────────── the API ─────────────────────────────

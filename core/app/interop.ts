@@ -22,27 +22,15 @@ import { LabelsRepository } from '../store/labels.repository.ts';
 import { LibraryViewRepository } from '../store/library-view.repository.ts';
 import { normaliseRows } from '../common/vectors.ts';
 import { readEmbeddingsNpy, readEmbeddingsParquet, writeEmbeddingsNpy, writeEmbeddingsParquet, type EmbeddingRow, type ImportedRow } from '../interop/embeddings-io.ts';
-import { hashFile, readLabelSource, type LabelSourceKind } from '../interop/labels-source.ts';
+import { hashFile, readLabelSource } from '../interop/labels-source.ts';
 import { runToEmbedWith } from './embedding.ts';
 import { previewExport } from './export.ts';
 import { createClass, setLabels } from './labels.ts';
 import { validateClassName } from '../label/labels.service.ts';
 import { exportOptionsSchema, type ParamsOut } from './schemas.ts';
+import type { EmbeddingsExportResult, EmbeddingsImportResult, LabelsImportResult, ModelExportResult, ModelImportResult, UnmatchedRow } from './interop-results.ts';
 
 // ───────────── the encoder out ─────────────
-
-/** What `model export` wrote. */
-export interface ModelExportResult {
-  run: number;
-  weights: string;
-  card: string;
-  readme: string;
-  pytorchModule: string;
-  arch: string;
-  inputSize: number;
-  dim: number;
-  tensors: number;
-}
 
 function isResnet18(structure: EncoderStructure): boolean {
   return structure.widths.join('-') === '64-128-256-512' && structure.blocks.join('-') === '2-2-2-2';
@@ -78,23 +66,6 @@ export function exportModel(library: Library, options: ParamsOut<'exportModel'>)
 }
 
 // ───────────── the encoder in ─────────────
-
-/** What `model import` made. */
-export interface ModelImportResult {
-  run: number;
-  arch: ResNetArch;
-  widths: number[];
-  blocks: number[];
-  stem: 'cifar' | 'imagenet';
-  sizePx: number;
-  padding: 'same' | 'symmetric';
-  normalisation: { mean: number[]; std: number[] };
-  dim: number;
-  /** Tensors of the file that are not part of the encoder (a head, fc, a momentum encoder…). */
-  ignored: string[];
-  /** Whether the file carried a Looktwice model card (a Looktwice export coming back). */
-  fromLooktwice: boolean;
-}
 
 /**
  * Makes a torchvision-layout ResNet checkpoint (safetensors) a completed run of this library:
@@ -154,15 +125,6 @@ export function importModel(library: Library, options: ParamsOut<'importModel'>)
 
 // ───────────── embeddings out ─────────────
 
-/** What `embeddings export` wrote. */
-export interface EmbeddingsExportResult {
-  run: number;
-  format: 'parquet' | 'npy';
-  rows: number;
-  dim: number;
-  files: string[];
-}
-
 function refuseExisting(file: string, force: boolean | undefined): void {
   if (fs.existsSync(file) && !force) throw invalid(`${file} already exists; choose another name or pass --force to replace it.`);
 }
@@ -203,26 +165,8 @@ export async function exportEmbeddings(library: Library, options: ParamsOut<'exp
 
 // ───────────── embeddings in ─────────────
 
-/** A row that matched no image, or could not be used. */
-export interface UnmatchedRow {
-  row: number | string;
-  key: string;
-  reason: string;
-}
-
 /** How many unmatched rows a result lists (all are counted). */
 const UNMATCHED_LISTED = 200;
-
-/** What `embeddings import` did (or would do). */
-export interface EmbeddingsImportResult {
-  dryRun: boolean;
-  run: number | null;
-  rows: number;
-  matched: number;
-  dim: number;
-  unmatchedCount: number;
-  unmatched: UnmatchedRow[];
-}
 
 /** The image of a row: by its content hash, else by hashing the file at its path (copies elsewhere match). */
 async function imageOfRow(images: ImagesRepository, row: { contentHash: string | null; path: string | null }): Promise<{ imageId: number } | { reason: string; key: string }> {
@@ -289,21 +233,6 @@ export async function importEmbeddings(library: Library, options: ParamsOut<'imp
 }
 
 // ───────────── labels in ─────────────
-
-/** What `labels-import` did (or would do). */
-export interface LabelsImportResult {
-  dryRun: boolean;
-  kind: LabelSourceKind;
-  rows: number;
-  matched: number;
-  labeled: number;
-  unchanged: number;
-  conflicts: number;
-  classesCreated: string[];
-  perClass: Record<string, number>;
-  unmatchedCount: number;
-  unmatched: UnmatchedRow[];
-}
 
 /**
  * Labels from a folder tree `<class>/<file>` or a CSV/JSONL of path,label: each row's file is
