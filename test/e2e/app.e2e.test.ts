@@ -6,7 +6,7 @@
  * probe, and export. Every assertion is about what the user sees (or the files on disk).
  * Screenshots of each screen go to test-artifacts/e2e/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
 import { writeImage } from '../helpers/index.ts';
+import { startServe } from './serve.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
@@ -37,30 +38,6 @@ async function go(screen: string): Promise<void> {
   await page.waitForTimeout(200);
 }
 
-function startServer(dbPath: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'looktwice.mjs'), 'serve', '--db', dbPath, '--json'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`looktwice serve did not start: ${err}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`looktwice serve exited with ${code}: ${err}`));
-    });
-  });
-}
-
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looktwice-e2e-'));
@@ -79,7 +56,7 @@ beforeAll(async () => {
   expect(build.status, build.stderr).toBe(0);
 
   const env = { ...process.env, XDG_DATA_HOME: path.join(dir, 'xdg-data'), LOOKTWICE_HOME: path.join(dir, 'home') };
-  const started = await startServer(path.join(dir, 'library.db'), env);
+  const started = await startServe(path.join(dir, 'library.db'), { env, timeoutMs: 60_000 });
   server = started.child;
   url = started.url;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'], headless: true });

@@ -5,7 +5,7 @@
  * ignore ports, so the cookie is both named after the port and confined to the server's own
  * random path.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -13,38 +13,9 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT } from '../helpers/index.ts';
+import { startServe, type Served } from './serve.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  token: string;
-}
-
-function serve(dbPath: string): Promise<Served> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'looktwice.mjs'), 'serve', '--db', dbPath, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`looktwice serve did not start: ${err}`)), 90_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        const url = (JSON.parse(line) as { url: string }).url;
-        resolve({ child, url, token: new URL(url).searchParams.get('token')! });
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`looktwice serve exited with ${code}: ${err}`));
-    });
-  });
-}
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null) return;
@@ -69,7 +40,7 @@ const bystanderCookies: string[] = [];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'looktwice-two-servers-'));
-  [first, second] = await Promise.all([serve(path.join(dir, 'a.db')), serve(path.join(dir, 'b.db'))]);
+  [first, second] = await Promise.all([startServe(path.join(dir, 'a.db')), startServe(path.join(dir, 'b.db'))]);
   bystander = http.createServer((request, response) => {
     bystanderCookies.push(request.headers.cookie ?? '');
     response.writeHead(200, { 'content-type': 'text/html' });
