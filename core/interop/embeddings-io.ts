@@ -10,6 +10,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parquetReadObjects } from 'hyparquet';
 import { formatCsv, parseCsv } from './csv.ts';
 import { readNpy, writeNpy } from './npy.ts';
+import { readFileBytes } from './bytes.ts';
 
 /** One image's row. */
 export interface EmbeddingRow {
@@ -91,12 +92,7 @@ function checkedVector(values: ArrayLike<number> | null | undefined, dim: number
 
 /** Rows of a Parquet file with `content_hash` (or `path`) and `embedding` (list of numbers) columns. */
 export async function readEmbeddingsParquet(file: string): Promise<ImportedRow[]> {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`);
-  }
+  const bytes = readFileBytes(file);
   let records: Array<Record<string, unknown>>;
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

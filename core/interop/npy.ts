@@ -6,6 +6,7 @@
  * embeddings and uint8 pixels; read for float32/float64/float16 and uint8 (versions 1–3).
  */
 import fs from 'node:fs';
+import { halfToFloat, readFileBytes } from './bytes.ts';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
@@ -42,15 +43,6 @@ export function writeNpy(file: string, values: Float32Array | Uint8Array, shape:
   fs.writeFileSync(file, encodeNpy(values, shape));
 }
 
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 /** Parses .npy bytes; `source` names the file in errors. */
 export function decodeNpy(bytes: Buffer, source = 'the file'): NpyArray {
   if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) throw new Error(`${source} is not a .npy file (no \\x93NUMPY magic)`);
@@ -80,11 +72,5 @@ export function decodeNpy(bytes: Buffer, source = 'the file'): NpyArray {
 
 /** Reads a .npy file, or throws naming the file and what is wrong with it. */
 export function readNpy(file: string): NpyArray {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  return decodeNpy(bytes, file);
+  return decodeNpy(readFileBytes(file), file);
 }

@@ -10,6 +10,7 @@
  * refused naming the file and the tensor.
  */
 import fs from 'node:fs';
+import { halfToFloat, readFileBytes } from './bytes.ts';
 
 /** The dtypes this module reads; it writes F32 and I64. */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32';
@@ -71,16 +72,6 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
   fs.renameSync(temp, file);
 }
 
-/** IEEE half → float. */
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 /** Parses safetensors bytes; `source` names the file in errors. */
 export function decodeSafetensors(bytes: Buffer, source = 'the file'): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new Error(`${source} is not a safetensors file: it is only ${bytes.length} bytes long`);
@@ -132,11 +123,5 @@ export function decodeSafetensors(bytes: Buffer, source = 'the file'): { tensors
 
 /** Reads a safetensors file, or throws naming the file and what is wrong with it. */
 export function readSafetensors(file: string): { tensors: Map<string, NamedTensor>; metadata: Record<string, string> } {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  return decodeSafetensors(bytes, file);
+  return decodeSafetensors(readFileBytes(file), file);
 }
