@@ -4,19 +4,10 @@
  * (so every format sharp reads works the same way). Broken EXIF never fails an image.
  */
 import exifr from 'exifr';
+import type { ImageExif } from '../store/images.repository.ts';
 
-export interface ExifSummary {
-  /** ISO 8601 local time as the camera wrote it, with its offset when the file has one. */
-  takenAt: string | null;
-  cameraMake: string | null;
-  cameraModel: string | null;
-  /** EXIF orientation 1..8 as stored in the file. */
-  orientation: number | null;
-  gpsLat: number | null;
-  gpsLon: number | null;
-  /** A few more tags (lens, exposure…) as JSON, or null when there are none. */
-  exifJson: string | null;
-}
+/** The EXIF facts the catalogue keeps: the EXIF columns of `images`. */
+export type ExifSummary = ImageExif;
 
 export const EMPTY_EXIF: ExifSummary = { takenAt: null, cameraMake: null, cameraModel: null, orientation: null, gpsLat: null, gpsLon: null, exifJson: null };
 

@@ -4,22 +4,14 @@
  * undo log of removals, clusterings and 2-D maps. Logic lives in core/curate/.
  */
 import type { Db } from './db.ts';
+import type { NewImage } from './images.repository.ts';
 
 /** A present file with the facts about its image that curation needs. */
-export interface CatalogFile {
+export interface CatalogFile extends Pick<NewImage, 'contentHash' | 'byteSize' | 'width' | 'height' | 'format' | 'takenAt' | 'cameraMake' | 'cameraModel' | 'exifJson'> {
   fileId: number;
   path: string;
   imageId: number;
   mtimeMs: number;
-  contentHash: string;
-  byteSize: number;
-  width: number;
-  height: number;
-  format: string;
-  takenAt: string | null;
-  cameraMake: string | null;
-  cameraModel: string | null;
-  exifJson: string | null;
 }
 
 /** The cached pixel features and quality scores of one image. */

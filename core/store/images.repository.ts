@@ -6,20 +6,27 @@
 import { underFolderRange } from './files.repository.ts';
 import { CachedStatementsRepository } from './repository.ts';
 
+/** The EXIF columns of `images`: what core/library/exif.ts reads from a file. */
+export interface ImageExif {
+  /** ISO 8601 local time as the camera wrote it, with its offset when the file has one. */
+  takenAt: string | null;
+  cameraMake: string | null;
+  cameraModel: string | null;
+  /** EXIF orientation 1..8 as stored in the file. */
+  orientation: number | null;
+  gpsLat: number | null;
+  gpsLon: number | null;
+  /** A few more tags (lens, exposure…) as JSON, or null when there are none. */
+  exifJson: string | null;
+}
+
 /** What ingest learns about one content (the columns of `images`, minus id/created_at). */
-export interface NewImage {
+export interface NewImage extends ImageExif {
   contentHash: string;
   byteSize: number;
   width: number;
   height: number;
   format: string;
-  takenAt: string | null;
-  cameraMake: string | null;
-  cameraModel: string | null;
-  orientation: number | null;
-  gpsLat: number | null;
-  gpsLon: number | null;
-  exifJson: string | null;
 }
 
 export interface ImageRow extends NewImage {
