@@ -8,12 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
-import { LooktwiceService } from '../../core/api/service.ts';
-import { startServer, type RunningServer } from '../../core/api/http-server.ts';
+import { servedLibrary, type ServedLibrary, type TempLibrary } from '../helpers/index.ts';
+import type { LooktwiceService } from '../../core/api/service.ts';
+import type { RunningServer } from '../../core/api/http-server.ts';
 import { createLooktwiceEngine, type EngineInternals } from '../../electron/engine/looktwice-engine.ts';
 import { handleRequest } from '../../electron/protocol.ts';
 
+let served: ServedLibrary;
 let temp: TempLibrary;
 let service: LooktwiceService;
 let server: RunningServer;
@@ -22,25 +23,16 @@ let original: Buffer;
 let hash: string;
 
 beforeEach(async () => {
-  temp = tempLibrary('looktwice-originals-');
-  temp.library.close();
-  photo = await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 64, height: 48, pattern: 'shapes', seed: 1 });
+  served = await servedLibrary('looktwice-originals-', { 'a.jpg': { width: 64, height: 48, pattern: 'shapes', seed: 1 } });
+  ({ temp, service, server } = served);
+  photo = path.join(temp.photosDir, 'a.jpg');
   original = fs.readFileSync(photo);
   fs.writeFileSync(path.join(temp.dir, 'notes.txt'), 'private notes, not a photo\n');
-  const rendererDir = path.join(temp.dir, 'renderer-dist');
-  fs.mkdirSync(rendererDir);
-  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Looktwice</title>');
-  service = LooktwiceService.open(temp.dbPath);
-  const { job } = await service.addFolder({ path: temp.photosDir });
-  expect((await service.jobs.wait(job.jobId)).status).toBe('completed');
   hash = (await service.listImages({})).items[0]!.hash;
-  server = await startServer({ api: service, rendererDir });
 });
 
 afterEach(async () => {
-  await server?.close();
-  await service?.close();
-  temp?.cleanup();
+  await served?.close();
 });
 
 async function get(route: string): Promise<{ status: number; type: string | null; body: Buffer }> {
@@ -97,7 +89,7 @@ describe('looktwice://app/images/<hash> in the desktop app', () => {
     const engine = createLooktwiceEngine(temp.dbPath);
     try {
       const internal = engine.internal as unknown as EngineInternals;
-      const roots = { rendererDir: path.join(temp.dir, 'renderer-dist'), media: { thumbnail: internal.thumbnail, image: internal.image } };
+      const roots = { rendererDir: served.rendererDir, media: { thumbnail: internal.thumbnail, image: internal.image } };
       const good = await handleRequest(new Request(`looktwice://app/images/${hash}`), roots);
       expect(good.status).toBe(200);
       expect(good.headers.get('content-type')).toBe('image/jpeg');

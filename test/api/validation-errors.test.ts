@@ -4,42 +4,25 @@
  * class name that would escape the export folder, an over-long name. Real service, real
  * library, real socket.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
-import { LooktwiceService } from '../../core/api/service.ts';
-import { startServer, type RunningServer } from '../../core/api/http-server.ts';
+import { servedLibrary, type ServedLibrary } from '../helpers/index.ts';
 
-let temp: TempLibrary;
-let service: LooktwiceService;
-let server: RunningServer;
+let served: ServedLibrary;
 let imageId: number;
 
 beforeAll(async () => {
-  temp = tempLibrary('looktwice-validation-');
-  temp.library.close();
-  await writeImage(path.join(temp.photosDir, 'a.jpg'), { width: 32, height: 32, pattern: 'shapes', seed: 1 });
-  const rendererDir = path.join(temp.dir, 'renderer-dist');
-  fs.mkdirSync(rendererDir);
-  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Looktwice</title>');
-  service = LooktwiceService.open(temp.dbPath);
-  const { job } = await service.addFolder({ path: temp.photosDir });
-  expect((await service.jobs.wait(job.jobId)).status).toBe('completed');
-  imageId = (await service.listImages({})).items[0]!.id;
-  server = await startServer({ api: service, rendererDir });
+  served = await servedLibrary('looktwice-validation-', { 'a.jpg': { width: 32, height: 32, pattern: 'shapes', seed: 1 } });
+  imageId = (await served.service.listImages({})).items[0]!.id;
 });
 
 afterAll(async () => {
-  await server?.close();
-  await service?.close();
-  temp?.cleanup();
+  await served?.close();
 });
 
 async function call(method: string, params: unknown): Promise<{ status: number; code?: string; message?: string; result?: unknown }> {
-  const reply = await fetch(`${server.origin}/api/${method}`, {
+  const reply = await fetch(`${served.server.origin}/api/${method}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-looktwice-token': server.token },
+    headers: { 'content-type': 'application/json', 'x-looktwice-token': served.server.token },
     body: JSON.stringify(params),
   });
   const body = (await reply.json()) as { result?: unknown; error?: { code: string; message: string } };
