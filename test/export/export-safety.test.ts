@@ -9,41 +9,21 @@
  *   - a folder that is, holds, or lies inside an ingested photo folder is refused, even with --force.
  */
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runExport } from '../../core/export/export.service.ts';
-import { LabelsService } from '../../core/label/labels.service.ts';
-import { LabelsRepository } from '../../core/store/labels.repository.ts';
 import { openLibrary } from '../../core/store/db.ts';
 import { LooktwiceService } from '../../core/api/service.ts';
 import { runCli } from '../helpers/index.ts';
-import { labelFixture, type LabelFixture } from '../label/library-fixture.ts';
+import type { LabelFixture } from '../label/library-fixture.ts';
+import { labeledLibrary, listFiles, sha256 } from './export-fixture.ts';
 
 let fixture: LabelFixture | null = null;
 afterEach(() => {
   fixture?.temp.cleanup();
   fixture = null;
 });
-
-async function labeledLibrary(perClass: Record<string, number>): Promise<LabelFixture> {
-  const f = await labelFixture(perClass);
-  const labels = new LabelsService(new LabelsRepository(f.temp.library.db));
-  for (const name of Object.keys(perClass)) labels.labelPaths(name, [path.join(f.temp.photosDir, `${name}-src`)]);
-  return f;
-}
-
-function sha256(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-/** Every file under `root`, relative, '/'-separated, sorted. */
-function listFiles(root: string): string[] {
-  return (fs.readdirSync(root, { recursive: true }) as string[])
-    .filter((p) => !fs.lstatSync(path.join(root, p)).isDirectory())
-    .map((p) => p.split(path.sep).join('/')).sort();
-}
 
 /** Leftovers of the export machinery next to `out`. */
 function leftovers(out: string): string[] {

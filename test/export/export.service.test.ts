@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -10,28 +9,13 @@ import { LabelsRepository } from '../../core/store/labels.repository.ts';
 import { ingestFolders } from '../../core/library/ingest.service.ts';
 import { writeImage } from '../helpers/index.ts';
 import { labelFixture, type LabelFixture } from '../label/library-fixture.ts';
+import { labeledLibrary, listFiles, sha256 } from './export-fixture.ts';
 
 let fixture: LabelFixture | null = null;
 afterEach(() => {
   fixture?.temp.cleanup();
   fixture = null;
 });
-
-/** Every image labeled by the user with its true class. */
-async function labeledLibrary(perClass: Record<string, number>): Promise<LabelFixture> {
-  const f = await labelFixture(perClass);
-  const labels = new LabelsService(new LabelsRepository(f.temp.library.db));
-  for (const name of Object.keys(perClass)) labels.labelPaths(name, [path.join(f.temp.photosDir, `${name}-src`)]);
-  return f;
-}
-
-function listFiles(root: string): string[] {
-  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((p) => fs.lstatSync(path.join(root, p)).isFile() || fs.lstatSync(path.join(root, p)).isSymbolicLink()).map((p) => p.split(path.sep).join('/')).sort();
-}
-
-function sha256(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
 
 describe('export', () => {
   it('writes an ImageFolder dataset with stratified splits and a manifest, leaving the photos untouched', async () => {
