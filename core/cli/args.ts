@@ -30,6 +30,16 @@ export function parse<T extends Options>(argv: string[], options: T, allowPositi
 }
 
 /**
+ * The one positional argument a command takes (the file or folder it reads), or a usage error:
+ * `missing` when none is given, the first extra one named when there are more.
+ */
+export function onePositional(positionals: readonly string[], missing: string): string {
+  if (positionals.length === 0) throw new UsageError(missing);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  return positionals[0]!;
+}
+
+/**
  * The per-user app data folder, the same one Electron's `app.getPath('userData')` gives for
  * an app named Looktwice, so the CLI and the desktop app share one library by default.
  */

@@ -7,7 +7,7 @@ import { embedOptionsSchema } from '../../app/schemas.ts';
 import { embed } from '../../app/embedding.ts';
 import { loadInProcessMl } from '../../app/ml.ts';
 import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
-import { UsageError, type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
 const OPTIONS = {
@@ -36,8 +36,7 @@ export const embedCommand: Command = {
   summary: 'compute image embeddings with the trained encoder (incremental)',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, OPTIONS, false);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const { values } = parse(argv, OPTIONS, false);
     const options = optionsOnto(embedOptionsSchema, values, { run: 'runId', backend: 'backend', batch: 'batchSize' });
     const bar = new ProgressBar(io.stderr);
     const library = openLibrary(resolveDbPath(values.db, io.env));

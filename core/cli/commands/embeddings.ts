@@ -6,7 +6,7 @@
 import { openLibrary } from '../../store/db.ts';
 import { embeddingsExportOptionsSchema, embeddingsImportOptionsSchema } from '../../app/schemas.ts';
 import { exportEmbeddings, importEmbeddings } from '../../app/interop.ts';
-import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, onePositional, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const USAGE = `usage: looktwice embeddings export --out FILE [--format parquet|npy] [--run ID] [--force] [--db PATH] [--json]
@@ -45,8 +45,7 @@ export const embeddingsCommand: Command = {
     const [action, ...rest] = argv;
     if (action !== 'export' && action !== 'import') throw new UsageError(action ? `unknown action "${action}" (export or import)` : 'say export or import');
     if (action === 'export') {
-      const { values, positionals } = parse(rest, { ...COMMON_OPTIONS, out: { type: 'string' }, format: { type: 'string' }, run: { type: 'string' }, force: { type: 'boolean', default: false } }, false);
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      const { values } = parse(rest, { ...COMMON_OPTIONS, out: { type: 'string' }, format: { type: 'string' }, run: { type: 'string' }, force: { type: 'boolean', default: false } }, false);
       if (!values.out) throw new UsageError('--out FILE is required');
       const options = optionsOnto(embeddingsExportOptionsSchema, values, { out: 'out', format: 'format', run: 'runId', force: 'force' });
       const library = openLibrary(resolveDbPath(values.db, io.env));
@@ -60,8 +59,8 @@ export const embeddingsCommand: Command = {
       }
     }
     const { values, positionals } = parse(rest, { ...COMMON_OPTIONS, rows: { type: 'string' }, name: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } }, true);
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the .parquet or .npy file to import' : `unexpected argument "${positionals[1]}"`);
-    const options = optionsOnto(embeddingsImportOptionsSchema, values, { rows: 'rows', name: 'name', 'dry-run': 'dryRun' }, { file: positionals[0] });
+    const file = onePositional(positionals, 'name the .parquet or .npy file to import');
+    const options = optionsOnto(embeddingsImportOptionsSchema, values, { rows: 'rows', name: 'name', 'dry-run': 'dryRun' }, { file });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const result = await importEmbeddings(library, options);

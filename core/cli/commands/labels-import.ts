@@ -6,8 +6,8 @@
 import { openLibrary } from '../../store/db.ts';
 import { labelsImportOptionsSchema } from '../../app/schemas.ts';
 import { importLabels } from '../../app/interop.ts';
-import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
-import { UsageError, type Command } from '../command.ts';
+import { COMMON_OPTIONS, onePositional, optionsOnto, parse, resolveDbPath } from '../args.ts';
+import type { Command } from '../command.ts';
 
 const USAGE = `usage: looktwice labels-import SOURCE [--dry-run] [--replace] [--db PATH] [--json]
 
@@ -32,8 +32,8 @@ export const labelsImportCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parse(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean', default: false }, replace: { type: 'boolean', default: false } }, true);
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the folder, .csv or .jsonl to import labels from' : `unexpected argument "${positionals[1]}"`);
-    const options = optionsOnto(labelsImportOptionsSchema, values, { 'dry-run': 'dryRun', replace: 'replace' }, { source: positionals[0] });
+    const source = onePositional(positionals, 'name the folder, .csv or .jsonl to import labels from');
+    const options = optionsOnto(labelsImportOptionsSchema, values, { 'dry-run': 'dryRun', replace: 'replace' }, { source });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const result = await importLabels(library, options);

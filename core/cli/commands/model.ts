@@ -5,7 +5,7 @@
 import { openLibrary } from '../../store/db.ts';
 import { modelExportOptionsSchema, modelImportOptionsSchema } from '../../app/schemas.ts';
 import { exportModel, importModel } from '../../app/interop.ts';
-import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
+import { COMMON_OPTIONS, onePositional, optionsOnto, parse, resolveDbPath } from '../args.ts';
 import { UsageError, type Command } from '../command.ts';
 
 const USAGE = `usage: looktwice model export [--run ID] --out FILE.safetensors [--force] [--db PATH] [--json]
@@ -51,8 +51,7 @@ export const modelCommand: Command = {
     const [action, ...rest] = argv;
     if (action !== 'export' && action !== 'import') throw new UsageError(action ? `unknown action "${action}" (export or import)` : 'say export or import');
     if (action === 'export') {
-      const { values, positionals } = parse(rest, { ...COMMON_OPTIONS, run: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } }, false);
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      const { values } = parse(rest, { ...COMMON_OPTIONS, run: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } }, false);
       if (!values.out) throw new UsageError('--out FILE.safetensors is required');
       const options = optionsOnto(modelExportOptionsSchema, values, { run: 'runId', out: 'out', force: 'force' });
       const library = openLibrary(resolveDbPath(values.db, io.env));
@@ -66,14 +65,14 @@ export const modelCommand: Command = {
       }
     }
     const { values, positionals } = parse(rest, { ...COMMON_OPTIONS, arch: { type: 'string' }, size: { type: 'string' }, normalisation: { type: 'string' } }, true);
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'name the .safetensors file to import' : `unexpected argument "${positionals[1]}"`);
-    const options = optionsOnto(modelImportOptionsSchema, values, { arch: 'arch', size: 'sizePx', normalisation: 'normalisation' }, { file: positionals[0] });
+    const file = onePositional(positionals, 'name the .safetensors file to import');
+    const options = optionsOnto(modelImportOptionsSchema, values, { arch: 'arch', size: 'sizePx', normalisation: 'normalisation' }, { file });
     const library = openLibrary(resolveDbPath(values.db, io.env));
     try {
       const result = importModel(library, options);
       if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
       else {
-        io.stdout.write(`Imported ${positionals[0]} as run ${result.run}: ${result.arch} (widths ${result.widths.join('-')}, blocks ${result.blocks.join('-')}, ${result.stem} stem), ${result.sizePx} px in, ${result.dim}-d out.\n`);
+        io.stdout.write(`Imported ${file} as run ${result.run}: ${result.arch} (widths ${result.widths.join('-')}, blocks ${result.blocks.join('-')}, ${result.stem} stem), ${result.sizePx} px in, ${result.dim}-d out.\n`);
         if (result.ignored.length > 0) io.stdout.write(`  ignored ${result.ignored.length} tensor(s) that are not the encoder: ${result.ignored.slice(0, 6).join(', ')}${result.ignored.length > 6 ? ', …' : ''}\n`);
         io.stdout.write(`  next: looktwice embed --run ${result.run}\n`);
       }

@@ -12,7 +12,7 @@ import { resumeRun, trainNewRun } from '../../app/training.ts';
 import { loadInProcessMl } from '../../app/ml.ts';
 import { formatSeconds } from '../../app/format-seconds.ts';
 import { COMMON_OPTIONS, optionsOnto, parse, resolveDbPath } from '../args.ts';
-import { UsageError, type Command } from '../command.ts';
+import type { Command } from '../command.ts';
 import { ProgressBar } from '../progress-bar.ts';
 
 /** Option → field of trainOptionsSchema (the API's TrainOptions: one set of limits). */
@@ -80,8 +80,7 @@ export const trainCommand: Command = {
   summary: 'pretrain the image encoder on your library (SimCLR, no labels)',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, OPTIONS, false);
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const { values } = parse(argv, OPTIONS, false);
     const options = optionsOnto(trainOptionsSchema, values, TRAIN_FLAGS);
     const bar = new ProgressBar(io.stderr);
     const library = openLibrary(resolveDbPath(values.db, io.env));
