@@ -22,11 +22,11 @@ import {
   backend_util,
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
-  type Conv2DBackpropFilterInputs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
+import { conv2DGemmUniforms, conv2DInfoNhwc, CONV2D_GEMM_UNIFORMS_WGSL, GemmProgram, makeConv2DGradientKernel } from './conv2d-gemm.ts';
 import { splitKSum } from './split-k-sum.ts';
 import {
   ceilDiv,
@@ -37,7 +37,6 @@ import {
   gemmTileProductWgsl,
   MAX_WORKGROUPS_PER_DIMENSION,
   runProgram,
-  type GemmTile,
   type WebGPUBackend,
   type WebGPUProgram,
 } from './webgpu-program.ts';
@@ -74,23 +73,15 @@ export function planSplitK(m: number, n: number, k: number, plan: SplitKTuning =
   return { splits: ceilDiv(kTiles, kTilesPerSplit), kTilesPerSplit };
 }
 
-class Conv2DBackpropFilterGemmProgram implements WebGPUProgram {
+class Conv2DBackpropFilterGemmProgram extends GemmProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
-  uniforms =
-    'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, outChannels : i32, ' +
-    'filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, ' +
-    'gemmM : i32, gemmK : i32, kTilesPerSplit : i32,';
-  workgroupSize: [number, number, number];
-  outputShape: number[];
+  uniforms = `${CONV2D_GEMM_UNIFORMS_WGSL} kTilesPerSplit : i32,`;
   dispatchLayout = { x: [2], y: [1], z: [0] };
   dispatch: [number, number, number];
   shaderKey: string;
-  private readonly tile: GemmTile;
 
   constructor(outputShape: number[], m: number, n: number, splits: number) {
-    this.outputShape = outputShape;
-    this.tile = chooseGemmTile(n);
-    this.workgroupSize = this.tile.workgroupSize;
+    super(outputShape, n);
     this.dispatch = [ceilDiv(n, this.tile.tileN), ceilDiv(m, this.tile.tileM), splits];
     this.shaderKey = `looktwice_conv2dBackpropFilterGemm_${this.tile.tileM}x${this.tile.tileN}`;
   }
@@ -197,27 +188,9 @@ class Conv2DBackpropFilterGemmProgram implements WebGPUProgram {
  * dW for NHWC float32 on the webgpu backend; anything else goes to `fallback` (the stock kernel).
  */
 export function makeConv2DBackpropFilter(fallback: KernelFunc | undefined): KernelFunc {
-  return (args) => {
-    const backend = args.backend as WebGPUBackend;
-    const { x, dy } = args.inputs as unknown as Conv2DBackpropFilterInputs;
-    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
-    if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter: needs inputs x and dy');
-    if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') {
-      if (fallback === undefined) throw new Error('Conv2DBackpropFilter (webgpu): only NHWC float32 is implemented');
-      return fallback(args);
-    }
-    const info = backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    return conv2DBackpropFilterGemm(backend, x, dy, info);
-  };
+  return makeConv2DGradientKernel<Conv2DBackpropFilterAttrs>('Conv2DBackpropFilter', ['x', 'dy'], fallback, (backend, x, dy, attrs) =>
+    conv2DBackpropFilterGemm(backend, x, dy, conv2DInfoNhwc(x.shape as [number, number, number, number], attrs.filterShape, attrs)),
+  );
 }
 
 function conv2DBackpropFilterGemm(
@@ -230,22 +203,7 @@ function conv2DBackpropFilterGemm(
   const n = info.outChannels;
   const k = info.batchSize * info.outHeight * info.outWidth;
   const { splits, kTilesPerSplit } = planSplitK(m, n, k);
-  const uniforms = [
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    m,
-    k,
-    kTilesPerSplit,
-  ].map((value) => ({ type: 'int32' as const, data: [value] }));
+  const uniforms = conv2DGemmUniforms(info, m, k, [kTilesPerSplit]);
   const filterShape = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
   if (splits === 1) {
     return runProgram(backend, new Conv2DBackpropFilterGemmProgram(filterShape, m, n, 1), [x, dy], uniforms);

@@ -22,44 +22,34 @@ import {
   backend_util,
   Conv2DBackpropInput,
   type Conv2DBackpropInputAttrs,
-  type Conv2DBackpropInputInputs,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
+import { conv2DGemmUniforms, conv2DInfoNhwc, CONV2D_GEMM_UNIFORMS_WGSL, GemmProgram, makeConv2DGradientKernel } from './conv2d-gemm.ts';
 import {
   ceilDiv,
-  chooseGemmTile,
   GEMM_TILE_K,
   gemmStoreWgsl,
   gemmTileDeclarationsWgsl,
   gemmTileProductWgsl,
   runProgram,
-  type GemmTile,
   type WebGPUBackend,
   type WebGPUProgram,
 } from './webgpu-program.ts';
 
 const MAX_TILE_ROWS_PER_DIMENSION = 32768;
 
-class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
+class Conv2DBackpropInputGemmProgram extends GemmProgram implements WebGPUProgram {
   variableNames = ['dy', 'W'];
-  uniforms =
-    'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32, outChannels : i32, ' +
-    'filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, ' +
-    'gemmM : i32, gemmK : i32,';
-  workgroupSize: [number, number, number];
-  outputShape: number[];
+  uniforms = CONV2D_GEMM_UNIFORMS_WGSL;
   dispatchLayout = { x: [3], y: [1, 2], z: [0] };
   dispatch: [number, number, number];
   shaderKey: string;
-  private readonly tile: GemmTile;
 
   /** Strides are compile-time constants (1 or 2 in practice): the divisibility tests fold away. */
   constructor(outputShape: number[], m: number, n: number, private readonly strides: [number, number]) {
-    this.outputShape = outputShape;
-    this.tile = chooseGemmTile(n);
-    this.workgroupSize = this.tile.workgroupSize;
+    super(outputShape, n);
     const rowTiles = ceilDiv(m, this.tile.tileM);
     const rowTilesY = Math.min(rowTiles, MAX_TILE_ROWS_PER_DIMENSION);
     this.dispatch = [ceilDiv(n, this.tile.tileN), rowTilesY, ceilDiv(rowTiles, rowTilesY)];
@@ -144,27 +134,9 @@ class Conv2DBackpropInputGemmProgram implements WebGPUProgram {
 
 /** dx for NHWC float32 on the webgpu backend; anything else goes to `fallback` (the stock kernel). */
 export function makeConv2DBackpropInput(fallback: KernelFunc | undefined): KernelFunc {
-  return (args) => {
-    const backend = args.backend as WebGPUBackend;
-    const { dy, filter } = args.inputs as unknown as Conv2DBackpropInputInputs;
-    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-    if (dy === undefined || filter === undefined) throw new Error('Conv2DBackpropInput: needs inputs dy and filter');
-    if (attrs.dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
-      if (fallback === undefined) throw new Error('Conv2DBackpropInput (webgpu): only NHWC float32 is implemented');
-      return fallback(args);
-    }
-    const info = backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    return conv2DBackpropInputGemm(backend, dy, filter, info);
-  };
+  return makeConv2DGradientKernel<Conv2DBackpropInputAttrs>('Conv2DBackpropInput', ['dy', 'filter'], fallback, (backend, dy, filter, attrs) =>
+    conv2DBackpropInputGemm(backend, dy, filter, conv2DInfoNhwc(attrs.inputShape, filter.shape as [number, number, number, number], attrs)),
+  );
 }
 
 function conv2DBackpropInputGemm(
@@ -176,21 +148,7 @@ function conv2DBackpropInputGemm(
   const m = info.batchSize * info.inHeight * info.inWidth;
   const n = info.inChannels;
   const k = info.filterHeight * info.filterWidth * info.outChannels;
-  const uniforms = [
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.outChannels,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    m,
-    k,
-  ].map((value) => ({ type: 'int32' as const, data: [value] }));
+  const uniforms = conv2DGemmUniforms(info, m, k);
   const program = new Conv2DBackpropInputGemmProgram([info.batchSize, info.inHeight, info.inWidth, info.inChannels], m, n, [
     info.strideHeight,
     info.strideWidth,
