@@ -2,19 +2,9 @@
 // against tfjs's cpu backend; other reductions must still go to the stock kernels and stay correct.
 // On Dawn (lavapipe in CI: a missing adapter fails this file, it is never skipped).
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startDawnWebgpuBackend } from '../../../../core/ml/kernels/webgpu/dawn-backend.ts';
+import { describe, expect, it } from 'vitest';
 import { registerWebgpuKernels, restoreStockWebgpuKernels } from '../../../../core/ml/kernels/webgpu/index.ts';
-
-function randomValues(count: number, seed: number): Float32Array {
-  const values = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = state / 2 ** 31 - 1 + 0.25; // a non-zero mean, like post-ReLU activations
-  }
-  return values;
-}
+import { randomValues, useDawnWebgpuKernels } from './webgpu-test-kit.ts';
 
 async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ gpu: Float32Array[]; cpu: Float32Array[]; shapes: number[][][] }> {
   const read = async (): Promise<{ values: Float32Array[]; shapes: number[][] }> => {
@@ -49,10 +39,7 @@ function ourPipelines(): string[] {
   return Object.keys(cache).filter((key) => key.startsWith('looktwice_columnSum'));
 }
 
-beforeAll(async () => {
-  await startDawnWebgpuBackend();
-  registerWebgpuKernels();
-});
+useDawnWebgpuKernels();
 
 const SHAPES: number[][] = [
   [2, 5, 7, 3],
@@ -66,7 +53,7 @@ const SHAPES: number[][] = [
 
 describe('Sum and Mean over all axes but the last (column reduction)', () => {
   it.each(SHAPES.map((shape, i) => [shape.join('x'), shape, i] as const))('%s matches cpu, keepDims both ways', async (_name, shape, i) => {
-    const values = randomValues(shape.reduce((a, b) => a * b, 1), 300 + i);
+    const values = randomValues(shape.reduce((a, b) => a * b, 1), 300 + i, 0.25);
     const axes = shape.slice(0, -1).map((_, axis) => axis);
     const { gpu, cpu, shapes } = await onBoth(() => {
       const x = tf.tensor(values, shape);
@@ -81,7 +68,7 @@ describe('Sum and Mean over all axes but the last (column reduction)', () => {
   });
 
   it('leaves other reductions to the stock kernels (identical results with and without ours)', async () => {
-    const values = randomValues(2 * 3 * 4 * 5, 9);
+    const values = randomValues(2 * 3 * 4 * 5, 9, 0.25);
     const reduce = async (): Promise<Float32Array[]> => {
       const x = tf.tensor4d(values, [2, 3, 4, 5]);
       const outputs = [tf.sum(x, -1), tf.sum(x, [1, 2]), tf.sum(x), tf.mean(x, 0), tf.sum(tf.tensor1d(values))];
@@ -102,8 +89,8 @@ describe('Sum and Mean over all axes but the last (column reduction)', () => {
 
   it('gives batch-norm gradients that match cpu', async () => {
     const shape = [4, 6, 6, 24];
-    const x = randomValues(shape.reduce((a, b) => a * b, 1), 21);
-    const weights = randomValues(x.length, 22);
+    const x = randomValues(shape.reduce((a, b) => a * b, 1), 21, 0.25);
+    const weights = randomValues(x.length, 22, 0.25);
     const { gpu, cpu } = await onBoth(() => {
       const gradients = tf.grads((input: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
         const { mean, variance } = tf.moments(input, [0, 1, 2]);

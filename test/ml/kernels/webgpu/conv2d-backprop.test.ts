@@ -10,6 +10,7 @@ import {
   restoreStockWebgpuKernels,
 } from '../../../../core/ml/kernels/webgpu/index.ts';
 import { planSplitK, setConv2DBackpropFilterTuning } from '../../../../core/ml/kernels/webgpu/conv2d-backprop-filter.ts';
+import { randomValues } from './webgpu-test-kit.ts';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -33,17 +34,6 @@ const CASES: ConvCase[] = [
   { name: '3x3 over one tile in M, N not a multiple of 4', x: [1, 6, 6, 10], filter: [3, 3, 10, 67], stride: 1, pad: 'same' },
   { name: '3x2 s(2,1), explicit asymmetric padding', x: [2, 7, 6, 3], filter: [3, 2, 3, 5], stride: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
 ];
-
-function randomValues(count: number, seed: number): Float32Array {
-  // Small LCG: reproducible inputs without depending on a backend's RNG.
-  const values = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = state / 2 ** 31 - 1;
-  }
-  return values;
-}
 
 function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);

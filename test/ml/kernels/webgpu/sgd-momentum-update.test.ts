@@ -1,20 +1,9 @@
 // The fused SGD-momentum update on WebGPU against the same update on the cpu backend (generic ops),
 // over several steps, with and without weight decay. On Dawn (lavapipe in CI: never skipped).
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { startDawnWebgpuBackend } from '../../../../core/ml/kernels/webgpu/dawn-backend.ts';
-import { registerWebgpuKernels } from '../../../../core/ml/kernels/webgpu/index.ts';
+import { describe, expect, it } from 'vitest';
 import { hasFusedSgdMomentum, sgdMomentumUpdate } from '../../../../core/ml/kernels/webgpu/sgd-momentum-update.ts';
-
-function randomValues(count: number, seed: number): Float32Array {
-  const values = new Float32Array(count);
-  let state = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    values[i] = state / 2 ** 31 - 1;
-  }
-  return values;
-}
+import { randomValues, useDawnWebgpuKernels } from './webgpu-test-kit.ts';
 
 async function threeSteps(shape: number[], weightDecay: number): Promise<Float32Array[]> {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -34,10 +23,7 @@ async function threeSteps(shape: number[], weightDecay: number): Promise<Float32
   return values;
 }
 
-beforeAll(async () => {
-  await startDawnWebgpuBackend();
-  registerWebgpuKernels();
-});
+useDawnWebgpuKernels();
 
 describe('fused SGD-momentum update (webgpu) matches the generic update (cpu)', () => {
   it.each([
