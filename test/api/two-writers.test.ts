@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LooktwiceService } from '../../core/api/service.ts';
 import { startServer, type RunningServer } from '../../core/api/http-server.ts';
 import { openLibrary } from '../../core/store/db.ts';
-import { normalisedDump, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
+import { normalisedDumpOf, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 
 const SECONDS = Number(process.env.LOOKTWICE_TWO_WRITERS_S ?? 12);
 
@@ -29,15 +29,6 @@ afterEach(async () => {
   await service?.close();
   temp.cleanup();
 });
-
-function dumpOf(file: string): Record<string, unknown[]> {
-  const library = openLibrary(file);
-  try {
-    return normalisedDump(library);
-  } finally {
-    library.close();
-  }
-}
 
 describe('the app and a CLI ingest writing one library at once', () => {
   it(`for ${SECONDS} s: both keep working and the catalogue equals a single writer's`, async () => {
@@ -109,9 +100,9 @@ describe('the app and a CLI ingest writing one library at once', () => {
     const single = path.join(temp.dir, 'single', 'library.db');
     const alone = await runCli(['ingest', appFolder, cliFolder, '--db', single, '--json']);
     expect(alone.code).toBe(0);
-    const shared = dumpOf(temp.dbPath);
+    const shared = normalisedDumpOf(temp.dbPath);
     expect(shared.files).toHaveLength(round * 6);
-    expect(shared).toEqual(dumpOf(single));
+    expect(shared).toEqual(normalisedDumpOf(single));
     const library = openLibrary(temp.dbPath);
     try {
       expect(library.db.prepare('SELECT count(*) FROM labels').pluck().get()).toBe(labelled.size);

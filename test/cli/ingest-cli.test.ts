@@ -8,8 +8,7 @@ import Database from 'better-sqlite3';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openLibrary } from '../../core/store/db.ts';
-import { normalisedDump, ROOT_WITHOUT_PERMISSION_BYPASS, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
+import { normalisedDumpOf, ROOT_WITHOUT_PERMISSION_BYPASS, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 
 let temp: TempLibrary;
 let dbPath: string;
@@ -41,15 +40,6 @@ function committedFiles(file: string): number {
     return 0; // not migrated yet, or busy for a moment: ask again
   } finally {
     db?.close();
-  }
-}
-
-function dumpOf(file: string): Record<string, unknown[]> {
-  const library = openLibrary(file);
-  try {
-    return normalisedDump(library);
-  } finally {
-    library.close();
   }
 }
 
@@ -188,9 +178,9 @@ describe('looktwice ingest', () => {
     const cleanDb = path.join(temp.dir, 'clean', 'library.db');
     const clean = await runCli(['ingest', temp.photosDir, '--db', cleanDb, '--json']);
     expect(JSON.parse(clean.stdout)).toMatchObject({ added: files.length, failed: [{ path: path.join(temp.photosDir, 'album-1', 'bad.jpg') }] });
-    const resumedDump = dumpOf(dbPath);
+    const resumedDump = normalisedDumpOf(dbPath);
     expect(resumedDump.files).toHaveLength(files.length);
-    expect(resumedDump).toEqual(dumpOf(cleanDb));
+    expect(resumedDump).toEqual(normalisedDumpOf(cleanDb));
   });
 });
 

@@ -81,3 +81,13 @@ export function normalisedDump(library: Library): Record<string, unknown[]> {
     thumbnailFiles,
   };
 }
+
+/** normalisedDump of the library file `file`, opened for the dump and closed again. */
+export function normalisedDumpOf(file: string): Record<string, unknown[]> {
+  const library = openLibrary(file);
+  try {
+    return normalisedDump(library);
+  } finally {
+    library.close();
+  }
+}

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openLibrary } from '../../core/store/db.ts';
 import { MIGRATIONS } from '../../core/store/migrations/index.ts';
-import { normalisedDump, REPO_ROOT, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
+import { normalisedDumpOf, REPO_ROOT, runCli, tempLibrary, writeImage, type TempLibrary } from '../helpers/index.ts';
 
 let temp: TempLibrary;
 beforeEach(() => {
@@ -58,15 +58,6 @@ function interferingWriter(file: string): { stop(): Promise<number> } {
   };
 }
 
-function dumpOf(file: string): Record<string, unknown[]> {
-  const library = openLibrary(file);
-  try {
-    return normalisedDump(library);
-  } finally {
-    library.close();
-  }
-}
-
 describe('two processes on one library', () => {
   it('two `looktwice ingest` runs at once both finish (exit 0) and lose nothing', async () => {
     const a = await folderOf('a', 14, 0);
@@ -87,7 +78,7 @@ describe('two processes on one library', () => {
     const single = path.join(temp.dir, 'single', 'library.db');
     const alone = await runCli(['ingest', a, b, '--db', single, '--json']);
     expect(alone.code).toBe(0);
-    expect(dumpOf(shared)).toEqual(dumpOf(single));
+    expect(normalisedDumpOf(shared)).toEqual(normalisedDumpOf(single));
   }, 180_000);
 
   it('several processes opening one brand-new database at once migrate it once', async () => {
