@@ -10,7 +10,7 @@ import { RateMeter, throwIfCancelled, type ProgressListener } from '../common/pr
 import { startWorker } from '../common/worker-thread.ts';
 import type { CheckpointTensor } from './checkpoint.ts';
 import { computeEmbeddings } from './embed.ts';
-import { defaultThreads } from './parallel-trainer.ts';
+import { defaultThreads, sharedPixels } from './parallel-trainer.ts';
 import type { ModelConfig, SimclrModel } from './simclr-model.ts';
 import type { TrainingImages } from './trainer.ts';
 
@@ -40,14 +40,6 @@ export interface EmbedWorkerData {
 
 /** Messages from an embedding worker. */
 export type EmbedWorkerReply = { type: 'batch'; first: number; count: number } | { type: 'done' } | { type: 'error'; message: string };
-
-function sharedPixels(images: TrainingImages): SharedArrayBuffer {
-  const { pixels } = images;
-  if (pixels.buffer instanceof SharedArrayBuffer && pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength) return pixels.buffer;
-  const buffer = new SharedArrayBuffer(pixels.byteLength);
-  new Uint8Array(buffer).set(pixels);
-  return buffer;
-}
 
 /** Encoder features of every image, Float32Array [count, D], computed by a pool of threads. */
 export async function computeEmbeddingsParallel(model: SimclrModel, images: TrainingImages, options: ParallelEmbedOptions = {}): Promise<Float32Array> {

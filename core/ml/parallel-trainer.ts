@@ -210,8 +210,8 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
-/** The pixels in shared memory (copied once unless they already are). */
-function sharedPixels(images: TrainingImages): SharedArrayBuffer {
+/** The pixels in shared memory for worker threads (copied once unless they already are). */
+export function sharedPixels(images: TrainingImages): SharedArrayBuffer {
   const { pixels } = images;
   if (pixels.buffer instanceof SharedArrayBuffer && pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength) return pixels.buffer;
   const buffer = new SharedArrayBuffer(pixels.byteLength);
