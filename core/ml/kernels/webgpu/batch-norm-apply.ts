@@ -4,25 +4,18 @@
 //
 // one thread per element of x viewed as [R, C]. Replaces tf.batchNorm followed by tf.relu (two
 // dispatches and one intermediate activation) in the training forward pass.
-import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { ceilDiv, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
+import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { ElementwiseProgram, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
 
 export const BATCH_NORM_APPLY = 'LooktwiceBatchNormApply';
 
-class BatchNormApplyProgram implements WebGPUProgram {
+class BatchNormApplyProgram extends ElementwiseProgram implements WebGPUProgram {
   variableNames = ['x', 'mean', 'variance', 'scale', 'offset'];
   uniforms = 'channels : i32, epsilon : f32,';
-  workgroupSize: [number, number, number] = [256, 1, 1];
-  size = true;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
   shaderKey: string;
 
   constructor(shape: number[], private readonly relu: boolean) {
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [ceilDiv(util.sizeFromShape(shape), this.workgroupSize[0]), 1, 1];
+    super(shape);
     this.shaderKey = `looktwice_batchNormApply_${relu}`;
   }
 

@@ -11,7 +11,7 @@
 // moments → batchNorm → relu produces per layer.
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { splitKSum } from './split-k-sum.ts';
-import { ceilDiv, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
+import { ceilDiv, ElementwiseProgram, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
 
 export const BATCH_NORM_GRAD = 'LooktwiceBatchNormGrad';
 
@@ -74,21 +74,14 @@ class BatchNormGradSumsProgram implements WebGPUProgram {
   }
 }
 
-class BatchNormGradInputProgram implements WebGPUProgram {
+class BatchNormGradInputProgram extends ElementwiseProgram implements WebGPUProgram {
   variableNames: string[];
   uniforms = 'channels : i32, epsilon : f32, inverseRows : f32,';
-  workgroupSize: [number, number, number] = [256, 1, 1];
-  size = true;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
   shaderKey: string;
 
   constructor(shape: number[], private readonly relu: boolean) {
+    super(shape);
     this.variableNames = withY(['dy', 'x', 'y', 'mean', 'variance', 'scale', 'sums'], relu);
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [ceilDiv(util.sizeFromShape(shape), this.workgroupSize[0]), 1, 1];
     this.shaderKey = `looktwice_batchNormGradInput_${relu}`;
   }
 

@@ -5,26 +5,15 @@
 //
 // lr, μ, λ travel as uniforms, so no scalar tensors are uploaded per step and the shader is shared
 // by every variable of every size. Replaces 4–5 dispatches (mul, add, mul, mul, add) per variable.
-import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { ceilDiv, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
+import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { ElementwiseProgram, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
 
 export const SGD_MOMENTUM_VELOCITY = 'LooktwiceSgdMomentumVelocity';
 
-class SgdMomentumVelocityProgram implements WebGPUProgram {
+class SgdMomentumVelocityProgram extends ElementwiseProgram implements WebGPUProgram {
   variableNames = ['velocity', 'gradient', 'weight'];
   uniforms = 'learningRate : f32, momentum : f32, weightDecay : f32,';
-  workgroupSize: [number, number, number] = [256, 1, 1];
-  size = true;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
   shaderKey = 'looktwice_sgdMomentumVelocity';
-
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [ceilDiv(util.sizeFromShape(shape), this.workgroupSize[0]), 1, 1];
-  }
 
   getUserCode(): string {
     return `

@@ -4,29 +4,19 @@
 //
 // Deterministic (fixed summation order, no atomics), one thread per 4 outputs when L % 4 == 0.
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
+import { ElementwiseProgram, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
 
-class SplitKSumProgram implements WebGPUProgram {
+class SplitKSumProgram extends ElementwiseProgram implements WebGPUProgram {
   variableNames = ['partial'];
   uniforms = 'splits : i32, scale : f32, offset : i32,';
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
   shaderKey: string;
   outputComponent: number;
   variableComponents: number[];
 
   constructor(outputShape: number[], vectorWidth: 1 | 4) {
-    this.outputShape = outputShape;
+    super(outputShape, 64, vectorWidth);
     this.outputComponent = vectorWidth;
     this.variableComponents = [vectorWidth];
-    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    const elements = outputShape.reduce((a, b) => a * b, 1) / vectorWidth;
-    const groups = Math.ceil(elements / this.workgroupSize[0]);
-    // Beyond the per-dimension limit tfjs folds a flat dispatch itself (reshapeDispatch).
-    this.dispatch = [groups, 1, 1];
     this.shaderKey = `looktwice_splitKSum_${vectorWidth}`;
   }
 

@@ -101,3 +101,23 @@ export function gemmStoreWgsl(tileRow: string, tileColumn: string, gemmM: string
       }
     }`;
 }
+
+/**
+ * Fields of a flat elementwise program (`main(index)`, one thread per `elementsPerThread` outputs,
+ * `uniforms.size` = output elements / elementsPerThread), set from the output shape.
+ */
+export abstract class ElementwiseProgram implements Partial<WebGPUProgram> {
+  workgroupSize: [number, number, number];
+  size = true;
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+
+  constructor(outputShape: number[], threadsPerGroup = 256, elementsPerThread = 1) {
+    this.outputShape = outputShape;
+    this.workgroupSize = [threadsPerGroup, 1, 1];
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    // Beyond the per-dimension limit tfjs folds a flat dispatch itself (reshapeDispatch).
+    this.dispatch = [ceilDiv(outputShape.reduce((a, b) => a * b, 1) / elementsPerThread, threadsPerGroup), 1, 1];
+  }
+}
