@@ -111,6 +111,19 @@ const RESNET_SMALL_CONVS: Array<{ name: string; size: number; ci: number; co: nu
   { name: 'stage4 conv2', size: 4, ci: 128, co: 128, k: 3, stride: 1 },
 ];
 
+/** Emits one conv kernel's A/B times (ms) and throughput for `gflop` of work per run. */
+function emitConvTimes(kernel: string, conv: string, shape: object, gflop: number, [nameA, msA]: [string, number], [nameB, msB]: [string, number]): void {
+  emit({
+    bench: 'wasm-kernel',
+    kernel,
+    conv,
+    shape,
+    ms: { [nameA]: round(msA), [nameB]: round(msB), speedup: round(msA / msB) },
+    gflop_per_s: { [nameA]: round(gflop / (msA / 1000), 1), [nameB]: round(gflop / (msB / 1000), 1) },
+    load_average: loadAverage(),
+  });
+}
+
 function benchConvolutions(images: number, repeats: number): void {
   const random = new Random(4);
   const simdOff = (): void => setSimdKernelsDisabled(true);
@@ -127,15 +140,7 @@ function benchConvolutions(images: number, repeats: number): void {
     };
     const [xnnpack, simd] = abTimes([simdOff, simdOn], filterGradient, repeats);
     const gflop = (2 * images * out * out * conv.k * conv.k * conv.ci * conv.co) / 1e9;
-    emit({
-      bench: 'wasm-kernel',
-      kernel: 'Conv2DBackpropFilter',
-      conv: conv.name,
-      shape: { x: x.shape, dy: dy.shape, k: conv.k, stride: conv.stride },
-      ms: { xnnpack_conv: round(xnnpack!), simd: round(simd!), speedup: round(xnnpack! / simd!) },
-      gflop_per_s: { xnnpack_conv: round(gflop / (xnnpack! / 1000), 1), simd: round(gflop / (simd! / 1000), 1) },
-      load_average: loadAverage(),
-    });
+    emitConvTimes('Conv2DBackpropFilter', conv.name, { x: x.shape, dy: dy.shape, k: conv.k, stride: conv.stride }, gflop, ['xnnpack_conv', xnnpack!], ['simd', simd!]);
     if (conv.name !== 'stem') {
       const filter = tf.tensor4d(Float32Array.from({ length: conv.k * conv.k * conv.ci * conv.co }, () => random.normal()), [conv.k, conv.k, conv.ci, conv.co]);
       const inputAttrs = { ...attrs, inputShape: x.shape };
@@ -152,15 +157,7 @@ function benchConvolutions(images: number, repeats: number): void {
         setDirectInputGradient(true);
       };
       const [before, after] = abTimes([previous, direct], inputGradient, repeats);
-      emit({
-        bench: 'wasm-kernel',
-        kernel: 'Conv2DBackpropInput',
-        conv: conv.name,
-        shape: { dy: dy.shape, dx: x.shape, k: conv.k, stride: conv.stride },
-        ms: { previous: round(before!), simd: round(after!), speedup: round(before! / after!) },
-        gflop_per_s: { previous: round(gflop / (before! / 1000), 1), simd: round(gflop / (after! / 1000), 1) },
-        load_average: loadAverage(),
-      });
+      emitConvTimes('Conv2DBackpropInput', conv.name, { dy: dy.shape, dx: x.shape, k: conv.k, stride: conv.stride }, gflop, ['previous', before!], ['simd', after!]);
       filter.dispose();
     }
     tf.dispose([x, dy]);

@@ -69,6 +69,16 @@ const round = (value: number, digits = 3): number => Number(value.toFixed(digits
 
 const info = await startDawnWebgpuBackend();
 const backendName = 'webgpu';
+
+/** Prints one result line: which kernel on which layer and input shape, then `fields`. */
+function printResult(kernel: string, layer: string, x: readonly number[], fields: Record<string, unknown>): void {
+  console.log(JSON.stringify({ bench: 'webgpu-kernels', backend: backendName, adapter: info.adapterDescription, kernel, layer, x, ...fields }));
+}
+
+/** `<name>_kernel_ms` and `<name>_wall_ms` for each named timing, in order. */
+function timingFields(timings: Record<string, Timing>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).flatMap(([name, t]) => [[`${name}_kernel_ms`, round(t.kernelMs)], [`${name}_wall_ms`, round(t.wallMs)]]));
+}
 for (const { layer, x: xShape, filter: filterShape, stride } of resnet18Layers()) {
   const x = tf.randomNormal(xShape) as tf.Tensor4D;
   const filter = tf.randomNormal(filterShape) as tf.Tensor4D;
@@ -93,22 +103,14 @@ for (const { layer, x: xShape, filter: filterShape, stride } of resnet18Layers()
     timings.looktwice = await measure(run);
     const stockMs = timings.stock.kernelMs;
     const oursMs = timings.looktwice.kernelMs;
-    console.log(
-      JSON.stringify({
-        bench: 'webgpu-kernels',
-        backend: backendName,
-        adapter: info.adapterDescription,
-        kernel,
-        layer,
-        x: xShape,
-        filter: filterShape,
-        stride,
-        gflop: round(flops / 1e9, 4),
-        ...Object.fromEntries(Object.entries(timings).flatMap(([name, t]) => [[`${name}_kernel_ms`, round(t.kernelMs)], [`${name}_wall_ms`, round(t.wallMs)]])),
-        speedup_kernel: round(stockMs / oursMs, 2),
-        looktwice_gflops: round(flops / 1e9 / (oursMs / 1000), 2),
-      }),
-    );
+    printResult(kernel, layer, xShape, {
+      filter: filterShape,
+      stride,
+      gflop: round(flops / 1e9, 4),
+      ...timingFields(timings),
+      speedup_kernel: round(stockMs / oursMs, 2),
+      looktwice_gflops: round(flops / 1e9 / (oursMs / 1000), 2),
+    });
   }
   tf.dispose([x, filter, dy]);
 }
@@ -140,21 +142,7 @@ for (const [layer, shape] of stages) {
     const stock = await measure(run);
     registerWebgpuKernels();
     const ours = await measure(run);
-    console.log(
-      JSON.stringify({
-        bench: 'webgpu-kernels',
-        backend: backendName,
-        adapter: info.adapterDescription,
-        kernel,
-        layer,
-        x: shape,
-        stock_kernel_ms: round(stock.kernelMs),
-        stock_wall_ms: round(stock.wallMs),
-        looktwice_kernel_ms: round(ours.kernelMs),
-        looktwice_wall_ms: round(ours.wallMs),
-        speedup_kernel: round(stock.kernelMs / ours.kernelMs, 2),
-      }),
-    );
+    printResult(kernel, layer, shape, { ...timingFields({ stock, looktwice: ours }), speedup_kernel: round(stock.kernelMs / ours.kernelMs, 2) });
   }
   tf.dispose([x, dy, scale, offset]);
 }
