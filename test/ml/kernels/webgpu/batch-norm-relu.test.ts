@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { batchNormReluTraining, hasFusedBatchNorm } from '../../../../core/ml/kernels/webgpu/batch-norm-relu.ts';
-import { expectBatchNormOutputsClose, randomValues, useDawnWebgpuKernels } from './webgpu-test-kit.ts';
+import { evaluateBatchNorm, expectBatchNormOutputsClose, useDawnWebgpuKernels } from './webgpu-test-kit.ts';
 
 interface Case {
   shape: number[];
@@ -21,24 +21,8 @@ const CASES: Case[] = [
 ];
 
 /** y, mean, variance and the gradients of Σ w·y for x, scale, offset, on the active backend. */
-async function evaluate(testCase: Case, seed: number): Promise<Float32Array[]> {
-  const channels = testCase.shape[testCase.shape.length - 1] ?? 1;
-  const size = testCase.shape.reduce((a, b) => a * b, 1);
-  const x = tf.tensor(randomValues(size, seed, 0.5, 2), testCase.shape);
-  const scale = tf.tensor1d(randomValues(channels, seed + 1, 1, 2));
-  const offset = tf.tensor1d(randomValues(channels, seed + 2, 0, 2));
-  const weights = tf.tensor(randomValues(size, seed + 3, 0, 2), testCase.shape);
-  const forward = batchNormReluTraining(x, scale, offset, 1e-5, testCase.relu);
-  const gradients = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-    tf.tidy(() => {
-      const result = batchNormReluTraining(a, b, c, 1e-5, testCase.relu);
-      return tf.sum(tf.mul(result.y, weights));
-    }),
-  )([x, scale, offset]);
-  const outputs = [forward.y, forward.mean, forward.variance, ...gradients];
-  const values = await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose([x, scale, offset, weights, ...outputs]);
-  return values;
+function evaluate(testCase: Case, seed: number): Promise<Float32Array[]> {
+  return evaluateBatchNorm((x, scale, offset) => batchNormReluTraining(x, scale, offset, 1e-5, testCase.relu), testCase.shape, seed, 0.5);
 }
 
 useDawnWebgpuKernels();

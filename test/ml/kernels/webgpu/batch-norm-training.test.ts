@@ -5,25 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { batchNormTraining, genericBatchNormTraining } from '../../../../core/ml/batch-norm.ts';
 import { hasFusedBatchNormTraining } from '../../../../core/ml/kernels/batch-norm-training.ts';
-import { expectBatchNormOutputsClose, randomValues, useDawnWebgpuKernels } from './webgpu-test-kit.ts';
+import { evaluateBatchNorm, expectBatchNormOutputsClose, useDawnWebgpuKernels } from './webgpu-test-kit.ts';
 
 type Implementation = typeof batchNormTraining;
 
-async function evaluate(implementation: Implementation, shape: number[], seed: number): Promise<Float32Array[]> {
-  const channels = shape[shape.length - 1] ?? 1;
-  const size = shape.reduce((a, b) => a * b, 1);
-  const x = tf.tensor(randomValues(size, seed, 0.3, 2), shape);
-  const scale = tf.tensor1d(randomValues(channels, seed + 1, 1, 2));
-  const offset = tf.tensor1d(randomValues(channels, seed + 2, 0, 2));
-  const weights = tf.tensor(randomValues(size, seed + 3, 0, 2), shape);
-  const forward = implementation(x, scale, offset, 1e-5);
-  const gradients = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-    tf.tidy(() => tf.sum(tf.mul(tf.relu(implementation(a, b, c, 1e-5).y), weights))),
-  )([x, scale, offset]);
-  const outputs = [forward.y, forward.mean, forward.variance, ...gradients];
-  const values = await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
-  tf.dispose([x, scale, offset, weights, ...outputs]);
-  return values;
+/** y, mean, variance and the gradients of Σ w·relu(y) for x, scale, offset, on the active backend. */
+function evaluate(implementation: Implementation, shape: number[], seed: number): Promise<Float32Array[]> {
+  return evaluateBatchNorm((x, scale, offset) => implementation(x, scale, offset, 1e-5), shape, seed, 0.3, tf.relu);
 }
 
 useDawnWebgpuKernels();

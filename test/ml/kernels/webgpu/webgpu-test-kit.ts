@@ -1,5 +1,7 @@
 // What the WebGPU kernel tests share: reproducible inputs that do not depend on a backend's RNG, the
-// Dawn backend with our kernels registered before the file's tests, and the batch norm comparison.
+// Dawn backend with our kernels registered before the file's tests, and the batch norm evaluation and
+// comparison.
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect } from 'vitest';
 import { startDawnWebgpuBackend } from '../../../../core/ml/kernels/webgpu/dawn-backend.ts';
 import { registerWebgpuKernels } from '../../../../core/ml/kernels/webgpu/index.ts';
@@ -40,4 +42,36 @@ export function expectBatchNormOutputsClose(actual: Float32Array[], expected: Fl
     }
     expect(worst, name).toBeLessThanOrEqual(1);
   });
+}
+
+/** A training-mode batch norm under test: x [..., C], scale [C], offset [C] → y like x, mean/variance [C]. */
+export type BatchNormUnderTest = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor };
+
+/**
+ * y, mean, variance and the gradients of Σ w·after(y) for x, scale, offset on the active backend,
+ * from LCG inputs of `shape` (x centred on `xShift`), in the order expectBatchNormOutputsClose names.
+ */
+export async function evaluateBatchNorm(
+  batchNorm: BatchNormUnderTest,
+  shape: number[],
+  seed: number,
+  xShift: number,
+  after: (y: tf.Tensor) => tf.Tensor = (y) => y,
+): Promise<Float32Array[]> {
+  const channels = shape[shape.length - 1] ?? 1;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = tf.tensor(randomValues(size, seed, xShift, 2), shape);
+  const scale = tf.tensor1d(randomValues(channels, seed + 1, 1, 2));
+  const offset = tf.tensor1d(randomValues(channels, seed + 2, 0, 2));
+  const weights = tf.tensor(randomValues(size, seed + 3, 0, 2), shape);
+  const forward = batchNorm(x, scale, offset);
+  const gradients = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.tidy(() => tf.sum(tf.mul(after(batchNorm(a, b, c).y), weights))))([
+    x,
+    scale,
+    offset,
+  ]);
+  const outputs = [forward.y, forward.mean, forward.variance, ...gradients];
+  const values = await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
+  tf.dispose([x, scale, offset, weights, ...outputs]);
+  return values;
 }
