@@ -10,6 +10,7 @@
 // dx elementwise. Outputs [dx, sums [2, C]]. Replaces the ~20 dispatches tfjs's autodiff of
 // moments → batchNorm → relu produces per layer.
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { columnChunkMainWgsl, planRowChunks } from './column-sum.ts';
 import { splitKSum } from './split-k-sum.ts';
 import { ceilDiv, ElementwiseProgram, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
 
@@ -17,8 +18,6 @@ export const BATCH_NORM_GRAD = 'LooktwiceBatchNormGrad';
 
 const COLUMNS_PER_GROUP = 64;
 const ROW_LANES = 4;
-const TARGET_WORKGROUPS = 512;
-const MIN_ROWS_PER_THREAD = 32;
 
 const GRADIENT_SNIPPET = (relu: boolean): string => `
   fn gradientAt(index : i32) -> f32 {
@@ -49,28 +48,22 @@ class BatchNormGradSumsProgram implements WebGPUProgram {
     return `
   ${GRADIENT_SNIPPET(this.relu)}
 
-  fn main() {
-    let c = i32(globalId.x);
-    let lane = i32(localId.y);
-    let chunk = i32(workgroupId.y);
-    if (c < uniforms.channels) {
-      let rowStart = chunk * uniforms.rowsPerChunk;
-      let rowEnd = min(rowStart + uniforms.rowsPerChunk, uniforms.rows);
-      let mu = mean[c];
-      let inverseStd = inverseSqrt(variance[c] + uniforms.epsilon);
+  ${columnChunkMainWgsl(
+    'uniforms.channels',
+    `let mu = mean[column];
+      let inverseStd = inverseSqrt(variance[column] + uniforms.epsilon);
       var sumG = 0.0;
       var sumGX = 0.0;
       for (var row = rowStart + lane; row < rowEnd; row += ${ROW_LANES}) {
-        let index = row * uniforms.channels + c;
+        let index = row * uniforms.channels + column;
         let g = gradientAt(index);
         sumG += g;
         sumGX += g * (x[index] - mu) * inverseStd;
       }
       let base = (chunk * ${ROW_LANES} + lane) * 2 * uniforms.channels;
-      result[base + c] = sumG;
-      result[base + uniforms.channels + c] = sumGX;
-    }
-  }`;
+      result[base + column] = sumG;
+      result[base + uniforms.channels + column] = sumGX;`,
+  )}`;
   }
 }
 
@@ -115,10 +108,7 @@ export function batchNormGradient(
   const relu = y !== undefined;
   const channels = x.shape[x.shape.length - 1] ?? 1;
   const rows = util.sizeFromShape(x.shape) / channels;
-  let chunks = Math.max(1, ceilDiv(TARGET_WORKGROUPS, ceilDiv(channels, COLUMNS_PER_GROUP)));
-  chunks = Math.min(chunks, Math.max(1, Math.floor(rows / (ROW_LANES * MIN_ROWS_PER_THREAD))), 65535);
-  const rowsPerChunk = ceilDiv(rows, chunks);
-  chunks = ceilDiv(rows, rowsPerChunk);
+  const { chunks, rowsPerChunk } = planRowChunks(rows, ceilDiv(channels, COLUMNS_PER_GROUP), ROW_LANES);
   const partialRows = chunks * ROW_LANES;
   const partial = runProgram(backend, new BatchNormGradSumsProgram(partialRows, channels, chunks, relu), y !== undefined ? [dy, x, y, mean, variance] : [dy, x, mean, variance], [
     { type: 'int32', data: [rows] },

@@ -19,6 +19,35 @@ const THREADS_PER_GROUP = 256;
 const TARGET_WORKGROUPS = 512;
 const MIN_ROWS_PER_THREAD = 32;
 
+/**
+ * Row chunks for a column-grouped reduction over `rows` rows: enough workgroups (columnGroups ×
+ * chunks ≈ 512) to fill a GPU, but at least 32 rows per thread of the `rowLanes` in each chunk.
+ */
+export function planRowChunks(rows: number, columnGroups: number, rowLanes: number): { chunks: number; rowsPerChunk: number } {
+  let chunks = Math.max(1, ceilDiv(TARGET_WORKGROUPS, columnGroups));
+  chunks = Math.min(chunks, Math.max(1, Math.floor(rows / (rowLanes * MIN_ROWS_PER_THREAD))), 65535);
+  const rowsPerChunk = ceilDiv(rows, chunks);
+  return { chunks: ceilDiv(rows, rowsPerChunk), rowsPerChunk };
+}
+
+/**
+ * WGSL `main` of a pass-1 program: thread (column, lane) of workgroup row `chunk` runs `body` for a
+ * column < `columns` with its chunk's rows [rowStart, rowEnd) (uniforms rows, rowsPerChunk).
+ */
+export function columnChunkMainWgsl(columns: string, body: string): string {
+  return `
+  fn main() {
+    let column = i32(globalId.x);
+    let lane = i32(localId.y);
+    let chunk = i32(workgroupId.y);
+    if (column < ${columns}) {
+      let rowStart = chunk * uniforms.rowsPerChunk;
+      let rowEnd = min(rowStart + uniforms.rowsPerChunk, uniforms.rows);
+      ${body}
+    }
+  }`;
+}
+
 class ColumnSumPartialProgram implements WebGPUProgram {
   variableNames = ['x'];
   uniforms = 'rows : i32, columns : i32, rowsPerChunk : i32,';
@@ -44,22 +73,15 @@ class ColumnSumPartialProgram implements WebGPUProgram {
 
   getUserCode(): string {
     const rowLanes = this.workgroupSize[1];
-    return `
-  fn main() {
-    let column = i32(globalId.x);
-    let lane = i32(localId.y);
-    let chunk = i32(workgroupId.y);
-    if (column < uniforms.columns) {
-      let rowStart = chunk * uniforms.rowsPerChunk;
-      let rowEnd = min(rowStart + uniforms.rowsPerChunk, uniforms.rows);
-      ${this.centered ? 'let mean = center[column];' : ''}
+    return columnChunkMainWgsl(
+      'uniforms.columns',
+      `${this.centered ? 'let mean = center[column];' : ''}
       var sum = 0.0;
       for (var row = rowStart + lane; row < rowEnd; row += ${rowLanes}) {
         ${this.centered ? 'let d = x[row * uniforms.columns + column] - mean;\n        sum += d * d;' : 'sum += x[row * uniforms.columns + column];'}
       }
-      result[(chunk * ${rowLanes} + lane) * uniforms.columns + column] = sum;
-    }
-  }`;
+      result[(chunk * ${rowLanes} + lane) * uniforms.columns + column] = sum;`,
+    );
   }
 }
 
@@ -78,11 +100,7 @@ export function columnSum(
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const columnsPerGroup = columns >= 64 ? 64 : columns > 16 ? 32 : 16;
   const rowLanes = THREADS_PER_GROUP / columnsPerGroup;
-  const columnGroups = ceilDiv(columns, columnsPerGroup);
-  let chunks = Math.max(1, ceilDiv(TARGET_WORKGROUPS, columnGroups));
-  chunks = Math.min(chunks, Math.max(1, Math.floor(rows / (rowLanes * MIN_ROWS_PER_THREAD))), 65535);
-  const rowsPerChunk = ceilDiv(rows, chunks);
-  chunks = ceilDiv(rows, rowsPerChunk);
+  const { chunks, rowsPerChunk } = planRowChunks(rows, ceilDiv(columns, columnsPerGroup), rowLanes);
   const partialRows = chunks * rowLanes;
   const program = new ColumnSumPartialProgram(partialRows, columns, columnsPerGroup, chunks, center !== undefined);
   const partial = runProgram(backend, program, center === undefined ? [x] : [x, center], [
