@@ -11,7 +11,7 @@
 // and threads along y take interleaved rows of the chunk, each summing its rows serially into one
 // partial [chunks · rowLanes, C]; pass 2 (split-k-sum.ts) adds the partials in a fixed order and
 // applies the scale (1 or 1/R). Deterministic; no atomics.
-import type { TensorInfo } from '@tensorflow/tfjs';
+import { backend_util, util, type KernelConfig, type KernelFunc, type SumAttrs, type SumInputs, type TensorInfo } from '@tensorflow/tfjs';
 import { splitKSum } from './split-k-sum.ts';
 import { ceilDiv, runProgram, type WebGPUBackend, type WebGPUProgram } from './webgpu-program.ts';
 
@@ -118,4 +118,27 @@ export function reducesAllButLastAxis(axes: readonly number[], rank: number): bo
   if (rank < 2 || axes.length !== rank - 1) return false;
   const sorted = [...axes].sort((a, b) => a - b);
   return sorted.every((axis, i) => axis === i);
+}
+
+/**
+ * Sum (scale 1) or Mean (scale 1/R) kernel registration for the webgpu backend: columnSum when a
+ * float32 x is reduced over every axis but the last, else `fallback`, the stock kernel it replaces.
+ */
+export function columnReductionConfig(kernelName: 'Sum' | 'Mean', fallback: KernelFunc | undefined): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    // MeanInputs / MeanAttrs are the same as Sum's: { x }, { axis, keepDims }.
+    const { x } = args.inputs as unknown as SumInputs;
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    if (x === undefined) throw new Error(`${kernelName}: needs input x`);
+    const axes = util.parseAxisParam(axis, x.shape);
+    if (x.dtype !== 'float32' || util.sizeFromShape(x.shape) === 0 || !reducesAllButLastAxis(axes, x.shape.length)) {
+      if (fallback === undefined) throw new Error(`${kernelName} (webgpu): stock kernel missing`);
+      return fallback(args);
+    }
+    const [reducedShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const outputShape = keepDims ? backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape;
+    const rows = util.sizeFromShape(x.shape) / (x.shape[x.shape.length - 1] ?? 1);
+    return columnSum(args.backend as WebGPUBackend, x, outputShape, kernelName === 'Mean' ? 1 / rows : 1);
+  };
+  return { kernelName, backendName: 'webgpu', kernelFunc };
 }
