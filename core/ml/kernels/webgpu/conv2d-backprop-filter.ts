@@ -33,6 +33,7 @@ import {
   chooseGemmTile,
   GEMM_TILE_K,
   gemmStoreWgsl,
+  gemmThreadIndicesWgsl,
   gemmTileDeclarationsWgsl,
   gemmTileProductWgsl,
   MAX_WORKGROUPS_PER_DIMENSION,
@@ -98,12 +99,9 @@ class Conv2DBackpropFilterGemmProgram extends GemmProgram implements WebGPUProgr
 
   fn main() {
     let tileRow = i32(workgroupId.y) * ${tileM};
-    let tileColumn = i32(workgroupId.x) * ${tileN};
     let split = i32(workgroupId.z);
     let gemmN = uniforms.outChannels;
-    let li = i32(localIndex);
-    let tx = i32(localId.x);
-    let ty = i32(localId.y);
+    ${gemmThreadIndicesWgsl(tileN)}
 
     let aColumn = li % ${tileM};
     let aRow = li / ${tileM};

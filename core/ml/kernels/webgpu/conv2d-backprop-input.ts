@@ -31,6 +31,7 @@ import {
   ceilDiv,
   GEMM_TILE_K,
   gemmStoreWgsl,
+  gemmThreadIndicesWgsl,
   gemmTileDeclarationsWgsl,
   gemmTileProductWgsl,
   runProgram,
@@ -69,11 +70,8 @@ class Conv2DBackpropInputGemmProgram extends GemmProgram implements WebGPUProgra
 
   fn main() {
     let tileRow = i32(workgroupId.y + workgroupId.z * numWorkgroups.y) * ${tileM};
-    let tileColumn = i32(workgroupId.x) * ${tileN};
     let gemmN = uniforms.inChannels;
-    let li = i32(localIndex);
-    let tx = i32(localId.x);
-    let ty = i32(localId.y);
+    ${gemmThreadIndicesWgsl(tileN)}
 
     // Thread li stages depth kk = li % 16 of tile rows lane + ${lanes}·p of A and tile columns
     // lane + ${lanes}·p of B; the image coordinates of its rows of A are decoded once.

@@ -79,6 +79,19 @@ export function gemmTileProductWgsl(strideA: number, strideB: number): string {
     }`;
 }
 
+/**
+ * WGSL of the thread indices the GEMM snippets read: `li` (flat, for staging loads) and `tx`, `ty`
+ * (this thread's 4 × 4 block in gemmTileProductWgsl and gemmStoreWgsl), and `tileColumn`, the first
+ * output column of this workgroup's tile (workgroups along x run over column tiles of width tileN).
+ */
+export function gemmThreadIndicesWgsl(tileN: number): string {
+  return `
+    let tileColumn = i32(workgroupId.x) * ${tileN};
+    let li = i32(localIndex);
+    let tx = i32(localId.x);
+    let ty = i32(localId.y);`;
+}
+
 /** WGSL declarations of the staged tiles used by gemmTileProductWgsl(strideA, strideB). */
 export function gemmTileDeclarationsWgsl(strideA: number, strideB: number): string {
   return `
