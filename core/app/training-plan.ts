@@ -35,6 +35,13 @@ const ARCH_COST: Record<string, number> = { 'resnet-small': 1, resnet18: 6 };
 const BUDGET_S: Record<BackendName, number> = { cpu: 10 * 60, wasm: 15 * 60, webgpu: 30 * 60, tensorflow: 30 * 60 };
 /** More passes than this over a small library only overfit. */
 const MAX_EPOCHS = 200;
+/**
+ * NT-Xent temperature by device class: the recipe for the compute-limited regime. On a CPU budget
+ * (a few hundred steps of 128, under one epoch) τ = 0.1 beat SimCLR's CIFAR value 0.5 on
+ * Fashion-MNIST in both the PyTorch twin of the recipe and Looktwice's own trainer
+ * (bench/results/README.md); a GPU's larger batches and budgets keep 0.5 (not measured here).
+ */
+const TEMPERATURE = { cpu: 0.1, gpu: 0.5 } as const;
 
 export interface DeviceFacts {
   backend: BackendName;
@@ -67,6 +74,7 @@ export function planTraining(device: DeviceFacts, images: number, history: reado
   const arch = options.arch ?? (gpu ? 'resnet18' : 'resnet-small');
   const sizePx = options.sizePx ?? (gpu ? 64 : 32);
   const batchSize = Math.max(2, Math.min(options.batchSize ?? (gpu ? 256 : 64), Math.max(2, images)));
+  const temperature = options.temperature ?? (gpu ? TEMPERATURE.gpu : TEMPERATURE.cpu);
   const rate = estimateImagesPerS(device, arch, sizePx, history);
   let steps: number;
   if (options.steps !== undefined) steps = options.steps;
@@ -81,7 +89,7 @@ export function planTraining(device: DeviceFacts, images: number, history: reado
   return {
     backend: device.backend,
     device: device.device,
-    options: { ...options, arch, sizePx, batchSize, steps, epochs: images > 0 ? Math.round(((steps * batchSize) / images) * 10) / 10 : 0 },
+    options: { ...options, arch, sizePx, batchSize, steps, temperature, epochs: images > 0 ? Math.round(((steps * batchSize) / images) * 10) / 10 : 0 },
     archs: [...TRAIN_ARCHS],
     sizesPx: [...TRAIN_SIZES_PX],
     images,

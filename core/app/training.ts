@@ -40,7 +40,8 @@ function configOf(plan: TrainPlan, options: TrainOptionsOut): Partial<TrainConfi
     sizePx: plan.options.sizePx,
     batchSize: plan.options.batchSize,
     steps: plan.options.steps,
-    ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+    // The plan's temperature: the user's, else the device class's default (training-plan.ts).
+    ...(plan.options.temperature !== undefined ? { temperature: plan.options.temperature } : {}),
     ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
     ...(options.optimizer !== undefined ? { optimizer: options.optimizer } : {}),
     ...(options.checkpointEverySteps !== undefined ? { checkpointEverySteps: options.checkpointEverySteps } : {}),

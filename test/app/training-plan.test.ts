@@ -25,6 +25,13 @@ describe('planTraining', () => {
     expect(planTraining(lavapipe, 10_000, []).options).toMatchObject({ arch: 'resnet-small', sizePx: 32 });
   });
 
+  it('uses the small-budget temperature on a CPU and SimCLR\'s 0.5 on a real GPU; an explicit one wins', () => {
+    expect(planTraining(cpu, 10_000, []).options.temperature).toBe(0.1);
+    expect(planTraining(lavapipe, 10_000, []).options.temperature).toBe(0.1);
+    expect(planTraining(gpu, 10_000, []).options.temperature).toBe(0.5);
+    expect(planTraining(cpu, 10_000, [], { temperature: 0.3 }).options.temperature).toBe(0.3);
+  });
+
   it('fits the default budget to the expected speed and says how long it takes', () => {
     const plan = planTraining(cpu, 10_000, []);
     expect(plan.estimatedSeconds).toBeGreaterThan(5 * 60);
