@@ -24,8 +24,8 @@
  *
  *   npm run bench:fmnist -- [--minutes 60 | --steps N] [--arch resnet-small|resnet18] [--batch 128]
  *                           [--backend auto] [--out .looktwice-tmp/fmnist-embeddings/simclr] [--skip-baselines | --skip-raw-pixels]
- * Recipe (for ablations; defaults are the recipe the bench has always used):
- *     [--method simclr|simsiam] [--lr X] [--warmup 0.05] [--optimizer adam|sgd|lars] [--temperature 0.5] [--crop-min 0.2]
+ * Recipe (for ablations; the defaults are the product's CPU recipe, core/app/training-plan.ts: τ 0.1):
+ *     [--method simclr|simsiam] [--lr X] [--warmup 0.05] [--optimizer adam|sgd|lars] [--temperature 0.1] [--crop-min 0.2]
  *     [--color-strength 0.5] [--jitter-p 0.8] [--blur] [--widths 16,32,64,128] [--blocks 1,1,1,1]
  *     [--size-schedule 16@0.5,22@0.8]  (train at 16 px for the first 50 % of steps, 22 px to 80 %, then 28)
  * Evaluation and records:
@@ -62,7 +62,7 @@ const { values: args } = parseArgs({
     arch: { type: 'string', default: 'resnet-small' },
     batch: { type: 'string', default: '128' },
     lr: { type: 'string' },
-    temperature: { type: 'string', default: '0.5' },
+    temperature: { type: 'string', default: '0.1' },
     backend: { type: 'string', default: 'auto' },
     data: { type: 'string', default: FASHION_MNIST_DIR },
     out: { type: 'string', default: path.join(DEFAULT_EMBEDDINGS_DIR, 'simclr') },
@@ -406,8 +406,7 @@ async function main(): Promise<void> {
   // With threads > 1, a pool of replicas holds the live weights for the images it was started on
   // (a size-schedule stage restarts it); the trainer's model is brought up to date before evaluating.
   let pool: { images: TrainingImages; trainer: ParallelSimclrTrainer } | null = null;
-  const step = async (images: TrainingImages): Promise<number> => {
-    if (threads === 1) return trainer.trainStep(images);
+  const ensurePool = async (images: TrainingImages): Promise<ParallelSimclrTrainer> => {
     if (pool?.images !== images) {
       if (pool) {
         await pool.trainer.pullState();
@@ -415,8 +414,9 @@ async function main(): Promise<void> {
       }
       pool = { images, trainer: await ParallelSimclrTrainer.start(trainer, images, threads, backend.backend as 'wasm' | 'cpu') };
     }
-    return pool.trainer.trainStep(images);
+    return pool.trainer;
   };
+  const step = async (images: TrainingImages): Promise<number> => (threads === 1 ? trainer.trainStep(images) : (await ensurePool(images)).trainStep(images));
   const syncModel = async (): Promise<void> => {
     if (pool) await pool.trainer.pullState();
   };
@@ -431,16 +431,22 @@ async function main(): Promise<void> {
     }
     return sizes.get(sizePx)!;
   };
+  // Start the pool before the clock: the budget's step count is timed on the first steps.
+  if (threads > 1) await ensurePool(imagesAt(0));
   const started = performance.now();
   let pausedS = 0; // time spent on intermediate evaluations, not counted as training
   const losses: number[] = [];
   const timingSteps = 3;
+  const retimeStep = timingSteps + 10;
+  let timedAt = { step: 0, elapsedS: 0 };
   while (true) {
     const elapsedS = (performance.now() - started) / 1000 - pausedS;
-    if (trainer.step === timingSteps && fixedSteps === undefined) {
-      // Size the cosine schedule to the budget now that a step's cost is known.
-      const perStepS = elapsedS / timingSteps;
-      trainer.config.steps = Math.max(timingSteps + 1, Math.floor(budgetS / perStepS));
+    if ((trainer.step === timingSteps || trainer.step === retimeStep) && fixedSteps === undefined) {
+      // Size the cosine schedule to the budget now that a step's cost is known; again after ten
+      // more steps, because the first steps are slower (kernel set-up, worker warm-up).
+      if (trainer.step === timingSteps) timedAt = { step: trainer.step, elapsedS };
+      const perStepS = trainer.step === timingSteps ? elapsedS / timingSteps : (elapsedS - timedAt.elapsedS) / (trainer.step - timedAt.step);
+      trainer.config.steps = Math.max(trainer.step + 1, trainer.step + Math.floor((budgetS - elapsedS) / perStepS));
       trainer.config.warmupSteps = Math.max(1, Math.round(trainer.config.steps * warmupFraction));
       log(`${perStepS.toFixed(2)} s/step → ${trainer.config.steps} steps in the ${(budgetS / 60).toFixed(0)}-minute budget (${((trainer.config.steps * batchSize) / trainSplit.count).toFixed(2)} epochs)`);
     }

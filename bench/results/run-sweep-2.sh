@@ -11,5 +11,7 @@ run() {
 run tau-0.1+color-1.0+blur --temperature 0.1 --color-strength 1.0 --blur
 run tau-0.2+color-1.0+blur --temperature 0.2 --color-strength 1.0 --blur
 run tau-0.1+color-1.0 --temperature 0.1 --color-strength 1.0
+run sgd-0.3+tau-0.1 --optimizer sgd --lr 0.3 --temperature 0.1
+run no-jitter --jitter-p 0
 run base-seed-2 --seed 2
 run tau-0.1-seed-2 --temperature 0.1 --seed 2
