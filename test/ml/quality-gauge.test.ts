@@ -105,17 +105,19 @@ describe('quality gauge on a model that learns', () => {
     const trainer = new SimclrTrainer(config);
     try {
       const indices = heldOutIndices(data.count, 64);
-      const gauge = () => measureGauge((views) => trainer.model.encoder.forward(views, false), data, { indices, augment, seed: 5 });
+      // Milder views than training's: once colour and a tight crop are randomised, these shapes
+      // keep little instance identity, and the gauge should measure the model, not that.
+      const gaugeAugment = { ...augment, minCropArea: 0.6, colorStrength: 0.5 };
+      const gauge = () => measureGauge((views) => trainer.model.encoder.forward(views, false), data, { indices, augment: gaugeAugment, seed: 5 });
       const before = await gauge();
       // The same seed draws the same views: a second reading of an unchanged model is identical.
       expect((await gauge()).top1).toBe(before.top1);
       for (let i = 0; i < config.steps; i++) await trainer.trainStep(data);
       const after = await gauge();
       console.log(`gauge top-1 ${before.top1.toFixed(3)} → ${after.top1.toFixed(3)}, alignment ${before.alignment.toFixed(3)} → ${after.alignment.toFixed(3)}, uniformity ${before.uniformity.toFixed(3)} → ${after.uniformity.toFixed(3)}`);
-      // Shapes differ little once colour and crop are randomised, so instance top-1 stays low in
-      // 250 steps (measured 0.031 → 0.133 of 128 views; chance 0.008), but it must clearly rise,
-      // and the features must spread out from the near-collapse of random init (−0.2 → −0.9).
-      expect(after.top1).toBeGreaterThan(before.top1 + 0.05);
+      // Measured 0.125 → 0.297 of 128 views (chance 0.008); the features also spread out from
+      // the near-collapse of random init (uniformity −0.2 → about −0.9).
+      expect(after.top1).toBeGreaterThan(before.top1 + 0.08);
       expect(after.uniformity).toBeLessThan(before.uniformity - 0.3);
       expect(after.images).toBe(64);
     } finally {

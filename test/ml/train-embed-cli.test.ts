@@ -50,7 +50,7 @@ describe('looktwice train / embed', () => {
     try {
       const run = new RunsRepository(library.db).byId(summary.run as number)!;
       expect(run).toMatchObject({ status: 'completed', backend: 'wasm', stepsDone: 4, stepsTotal: 4 });
-      expect(run.config).toMatchObject({ arch: 'resnet-small', sizePx: 16, batchSize: 8, steps: 4, temperature: 0.5 });
+      expect(run.config).toMatchObject({ arch: 'resnet-small', sizePx: 16, batchSize: 8, steps: 4, temperature: 0.1 }); // the CPU plan's τ (core/app/training-plan.ts)
       expect(new RunsRepository(library.db).metrics(run.id).map((m) => m.step)).toEqual([1, 2, 3, 4]);
       expect(fs.existsSync(path.join(library.dataDir, run.checkpointPath!, 'checkpoint.json'))).toBe(true);
       // the training cache: one uint8 file per image at 16 px
