@@ -27,8 +27,14 @@ export interface TrainPlan {
   estimatedSeconds: number | null;
 }
 
-/** Source images per second of a SimCLR step, small ResNet at 32 px, by backend (rough). */
-const BASE_IMAGES_PER_S: Record<BackendName, number> = { cpu: 1, wasm: 15, webgpu: 60, tensorflow: 150 };
+/**
+ * Source images per second of a SimCLR step, small ResNet at 32 px, by backend, on one thread
+ * (rough: bench:train measured 50–120 img/s for wasm with the SIMD training kernels on one core of
+ * a loaded 2-core machine; a library's own finished runs replace the guess).
+ */
+const BASE_IMAGES_PER_S: Record<BackendName, number> = { cpu: 1, wasm: 60, webgpu: 60, tensorflow: 150 };
+/** What each extra CPU training thread adds (data-parallel step: barriers and serial work). */
+const THREAD_EFFICIENCY = 0.8;
 /** How much slower ResNet-18 is than the small variant. */
 const ARCH_COST: Record<string, number> = { 'resnet-small': 1, resnet18: 6 };
 /** Wall time the default budget aims at, by backend. */
@@ -48,6 +54,8 @@ export interface DeviceFacts {
   device: string;
   /** A software GPU (lavapipe, SwiftShader): CPU speed, not GPU speed. */
   softwareDevice: boolean;
+  /** Training threads on a CPU backend (wasm, cpu; default 1): the data-parallel step. */
+  threads?: number;
 }
 
 function median(values: number[]): number | null {
@@ -64,7 +72,9 @@ export function estimateImagesPerS(device: DeviceFacts, arch: string, sizePx: nu
       .map((run) => run.imagesPerS!),
   );
   if (measured !== null) return measured;
-  const base = device.softwareDevice ? BASE_IMAGES_PER_S.wasm / 3 : BASE_IMAGES_PER_S[device.backend];
+  const cpuBackend = device.backend === 'wasm' || device.backend === 'cpu';
+  const threads = cpuBackend ? Math.max(1, device.threads ?? 1) : 1;
+  const base = (device.softwareDevice ? BASE_IMAGES_PER_S.wasm / 3 : BASE_IMAGES_PER_S[device.backend]) * (1 + THREAD_EFFICIENCY * (threads - 1));
   return base / (ARCH_COST[arch] ?? 1) / (sizePx / 32) ** 2;
 }
 

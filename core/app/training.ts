@@ -4,6 +4,7 @@
  * is RunsRepository.latestResumable, and what the pipeline does with an existing model
  * (reuse a completed one, resume an unfinished newer one, else train) is trainingDecision.
  */
+import { defaultThreads } from '../common/threads.ts';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import type { Library } from '../store/db.ts';
@@ -30,7 +31,8 @@ export function listRunsOf(library: Library): ReturnType<LibraryViewRepository['
 export async function planTraining(library: Library, ml: MlLoader, options: TrainOptionsOut): Promise<TrainPlan> {
   const backend = await (await ml()).initBackend(options.backend ?? 'auto');
   const images = new LibraryViewRepository(library.db).counts().images;
-  return planFor({ backend: backend.backend, device: backend.device, softwareDevice: backend.softwareDevice }, images, listRunsOf(library), options);
+  const threads = options.threads ?? defaultThreads();
+  return planFor({ backend: backend.backend, device: backend.device, softwareDevice: backend.softwareDevice, threads }, images, listRunsOf(library), options);
 }
 
 /** The trainer's configuration for a new run from a plan and the user's options. */

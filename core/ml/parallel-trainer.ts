@@ -22,7 +22,6 @@
  * The replicas block on Atomics inside their taped step (./collective.ts); this coordinator only
  * posts a plan and awaits the replies, so its thread stays free for messages (cancel, progress).
  */
-import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { startWorker } from '../common/worker-thread.ts';
@@ -195,20 +194,7 @@ export interface TrainWorkerData {
   images: { count: number; sizePx: number; channels: number; pixels: SharedArrayBuffer };
 }
 
-/**
- * The default number of training and embedding threads: LOOKTWICE_THREADS when set (a setting
- * for the desktop app and for machines shared with other work), else one per core the process
- * may use.
- */
-export function defaultThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const setting = env.LOOKTWICE_THREADS;
-  if (setting !== undefined && setting !== '') {
-    const value = Number(setting);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`LOOKTWICE_THREADS must be a positive whole number, got "${setting}"`);
-    return value;
-  }
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-}
+export { defaultThreads } from '../common/threads.ts';
 
 /** The pixels in shared memory for worker threads (copied once unless they already are). */
 export function sharedPixels(images: TrainingImages): SharedArrayBuffer {

@@ -41,6 +41,15 @@ describe('planTraining', () => {
     expect(faster.estimatedSeconds).toBeCloseTo(plan.estimatedSeconds!, -1);
   });
 
+  it('sizes a CPU budget to the training threads (the data-parallel step), a GPU budget not', () => {
+    const one = planTraining({ ...cpu, threads: 1 }, 100_000, []);
+    const two = planTraining({ ...cpu, threads: 2 }, 100_000, []);
+    expect(two.options.steps).toBeGreaterThan(one.options.steps * 1.5);
+    expect(two.estimatedSeconds).toBeCloseTo(one.estimatedSeconds!, -1);
+    const gpu = { backend: 'webgpu' as const, device: 'GPU', softwareDevice: false };
+    expect(planTraining({ ...gpu, threads: 8 }, 100_000, []).options.steps).toBe(planTraining(gpu, 100_000, []).options.steps);
+  });
+
   it('learns the speed only from comparable runs', () => {
     expect(estimateImagesPerS(cpu, 'resnet-small', 32, [run({ imagesPerS: 77 })])).toBe(77);
     expect(estimateImagesPerS(cpu, 'resnet-small', 32, [run({ imagesPerS: 77, sizePx: 64 })])).not.toBe(77);
