@@ -3,22 +3,12 @@
  * device are recorded when it starts; steps, loss and throughput as it goes; status at the end.
  */
 import type { Db } from './db.ts';
-import type { RunGaugeReading, RunStatus } from './view-shapes.ts';
+import type { RunColumns, RunGaugeReading, RunStatus } from './view-shapes.ts';
 
 export type { RunGaugeReading, RunStatus } from './view-shapes.ts';
 
-export interface RunRow {
-  id: number;
-  status: RunStatus;
+export interface RunRow extends RunColumns {
   config: Record<string, unknown>;
-  backend: string;
-  device: string;
-  startedAt: string;
-  finishedAt: string | null;
-  stepsDone: number;
-  stepsTotal: number | null;
-  finalLoss: number | null;
-  imagesPerS: number | null;
   /** Relative to the library's data folder. */
   checkpointPath: string | null;
   error: string | null;

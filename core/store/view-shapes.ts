@@ -44,20 +44,24 @@ export interface ViewFolder {
 
 export type RunStatus = 'running' | 'stopped' | 'completed' | 'failed';
 
-/** A training run as the Train screen lists it. */
-export interface ViewRun {
+/** The columns of a training run every reader of `runs` sees (the store's row and the Train screen's). */
+export interface RunColumns {
   id: number;
   status: RunStatus;
   backend: string;
   device: string;
-  arch: string | null;
-  sizePx: number | null;
   startedAt: string;
   finishedAt: string | null;
   stepsDone: number;
   stepsTotal: number | null;
   finalLoss: number | null;
   imagesPerS: number | null;
+}
+
+/** A training run as the Train screen lists it. */
+export interface ViewRun extends RunColumns {
+  arch: string | null;
+  sizePx: number | null;
   /** Whether a checkpoint exists so the run can be resumed. */
   resumable: boolean;
   embedded: number;
